@@ -1,0 +1,214 @@
+"""The command line: ``python -m helpline`` (or ``helpline``).
+
+::
+
+    helpline serve [--host H] [--port P] [--database-url URL]
+    helpline account add --username U --role counsellor|supervisor
+                         --languages en,de --capacity N --password-stdin
+    helpline account list
+
+Settings not given as flags come from ``HELPLINE_*`` environment variables
+(helpline.config). User errors print one line to stderr and exit with 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from helpline import __version__
+from helpline.config import Config
+from helpline.core.staff import Role, StaffAccount
+from helpline.errors import HelplineError
+from helpline.store import Database
+from helpline.store.models import USERNAME_MAX
+from helpline.store.passwords import hash_password
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+PASSWORD_MIN = 8
+PASSWORD_MAX = 1024
+
+
+class UsageError(Exception):
+    """A mistake on the command line or in its input: one line, exit 2."""
+
+
+def _add_database_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="sqlite:///path or postgresql://… (default: $HELPLINE_DATABASE_URL, "
+        "else var/helpline.sqlite3 under the data directory)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="helpline",
+        description="Privacy-first backend for anonymous, end-to-end encrypted chat helplines.",
+    )
+    parser.add_argument("--version", action="version", version=f"helpline {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = commands.add_parser("serve", help="run the server until SIGINT or SIGTERM")
+    serve.add_argument("--host", help="address to listen on (default: $HELPLINE_HOST, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: $HELPLINE_PORT, 8080)")
+    _add_database_flag(serve)
+
+    account = commands.add_parser("account", help="manage staff accounts")
+    account_commands = account.add_subparsers(
+        dest="account_command", metavar="ACTION", required=True
+    )
+
+    add = account_commands.add_parser(
+        "add", help="create a staff account", description="Create a staff account."
+    )
+    add.add_argument("--username", required=True, help=f"1 to {USERNAME_MAX} characters, no spaces")
+    add.add_argument("--role", required=True, choices=[role.value for role in Role])
+    add.add_argument(
+        "--languages",
+        default="",
+        help="comma-separated queue codes this person answers, e.g. en,de "
+        "(required for counsellors)",
+    )
+    add.add_argument(
+        "--capacity", type=int, default=1, help="chats at once, 1 to max_capacity (default 1)"
+    )
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        required=True,
+        help="read the password from standard input (one line; never pass it as an argument)",
+    )
+    _add_database_flag(add)
+
+    listing = account_commands.add_parser("list", help="list staff accounts")
+    _add_database_flag(listing)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version or a usage error (already printed)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        if args.account_command == "add":
+            return asyncio.run(_account_add(args, sys.stdin))
+        return asyncio.run(_account_list(args))
+    except (UsageError, HelplineError) as exc:
+        print(f"helpline: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _config(
+    args: argparse.Namespace, *, host: str | None = None, port: int | None = None
+) -> Config:
+    return Config.from_env(database_url=args.database_url, host=host, port=port)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    config = _config(args, host=args.host, port=args.port)
+    from helpline.web.app import serve  # the web layer is only needed here
+
+    serve(config)
+    return EXIT_OK
+
+
+def _read_password(stdin: TextIO) -> str:
+    if stdin.isatty():
+        password = getpass.getpass("Password: ")
+    else:
+        password = stdin.readline()
+        if password.endswith("\n"):
+            password = password[:-1]
+            if password.endswith("\r"):
+                password = password[:-1]
+    if not password:
+        raise UsageError("the password is empty")
+    if len(password) < PASSWORD_MIN:
+        raise UsageError(f"the password must have at least {PASSWORD_MIN} characters")
+    if len(password) > PASSWORD_MAX:
+        raise UsageError(f"the password must have at most {PASSWORD_MAX} characters")
+    return password
+
+
+def _check_username(username: str) -> str:
+    if not 1 <= len(username) <= USERNAME_MAX:
+        raise UsageError(f"the username must have 1 to {USERNAME_MAX} characters")
+    if not username.isprintable() or any(c.isspace() for c in username):
+        raise UsageError("the username must not contain spaces or control characters")
+    return username
+
+
+def _parse_languages(raw: str, config: Config, role: Role) -> tuple[str, ...]:
+    codes: list[str] = []
+    for part in raw.split(","):
+        code = part.strip()
+        if not code:
+            continue
+        if code not in config.languages:
+            known = ",".join(config.languages)
+            raise UsageError(f"unknown language {code!r} (configured: {known})")
+        if code not in codes:
+            codes.append(code)
+    if role is Role.COUNSELLOR and not codes:
+        raise UsageError("a counsellor needs at least one language (--languages)")
+    return tuple(codes)
+
+
+async def _account_add(args: argparse.Namespace, stdin: TextIO) -> int:
+    config = _config(args)
+    role = Role(args.role)
+    username = _check_username(args.username)
+    languages = _parse_languages(args.languages, config, role)
+    if not 1 <= args.capacity <= config.max_capacity:
+        raise UsageError(f"the capacity must be between 1 and {config.max_capacity}")
+    database = await Database.open(config.effective_database_url)
+    try:
+        if await database.accounts.find_login(username) is not None:
+            raise UsageError(f"username {username!r} is already taken")
+        password = _read_password(stdin)
+        password_hash = await hash_password(password, config.password_cost)
+        account = await database.accounts.create(
+            username, role, languages, args.capacity, password_hash
+        )
+    finally:
+        await database.close()
+    print(f"created {account.role.value} {account.username!r} (id {account.id})")
+    return EXIT_OK
+
+
+def _describe(account: StaffAccount) -> str:
+    languages = ",".join(account.languages) or "-"
+    state = "disabled" if account.disabled else "active"
+    return (
+        f"{account.id:>4}  {account.username:<20} {account.role.value:<10} "
+        f"{languages:<16} {account.capacity:>3}  {state}"
+    )
+
+
+async def _account_list(args: argparse.Namespace) -> int:
+    config = _config(args)
+    database = await Database.open(config.effective_database_url)
+    try:
+        accounts = await database.accounts.list()
+    finally:
+        await database.close()
+    if not accounts:
+        print("no staff accounts yet: add one with `helpline account add`")
+        return EXIT_OK
+    print(f"{'id':>4}  {'username':<20} {'role':<10} {'languages':<16} {'cap':>3}  state")
+    for account in accounts:
+        print(_describe(account))
+    return EXIT_OK

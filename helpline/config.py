@@ -1,0 +1,129 @@
+"""Server configuration: defaults that work with no configuration at all.
+
+Every setting can be given as an environment variable ``HELPLINE_<NAME>``
+(upper case); command-line flags of ``python -m helpline serve`` override the
+environment. The defaults are the documented values in ``docs/protocol.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from helpline.errors import ConfigError
+
+DEFAULT_DATA_DIR = Path("var")
+
+
+def default_database_url(data_dir: Path = DEFAULT_DATA_DIR) -> str:
+    return f"sqlite+aiosqlite:///{data_dir / 'helpline.sqlite3'}"
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str = ""  # empty: SQLite under data_dir
+    log_level: str = "INFO"
+
+    # Queues (one per language code) and matching, docs/protocol.md §4.
+    languages: tuple[str, ...] = ("en", "de", "nl", "fi", "sv", "es", "fr", "pl")
+    fallback_after_s: float = 300.0
+    offer_timeout_s: float = 30.0
+    position_interval_s: float = 2.0
+    max_capacity: int = 3
+    max_waiting: int = 20_000  # seekers in all queues together; more get `queue_full`
+    outcomes: tuple[str, ...] = (
+        "support_given",
+        "referred",
+        "resources_sent",
+        "abusive",
+        "silent",
+        "other",
+    )
+
+    # Connections and delivery, docs/protocol.md §1, §3, §5.
+    resume_grace_s: float = 120.0
+    heartbeat_s: float = 20.0
+    max_frame_bytes: int = 96 * 1024
+    max_payload_bytes: int = 64 * 1024
+    window_frames: int = 64
+    window_bytes: int = 1024 * 1024
+    outbox_frames: int = 1024
+    outbox_bytes: int = 4 * 1024 * 1024
+    flood_frames_per_s: float = 2000.0
+    flood_burst: int = 4000
+    max_errors: int = 50
+
+    # Staff sessions and login, docs/protocol.md §6.
+    session_idle_s: float = 8 * 3600.0
+    allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+    login_failures_before_lockout: int = 5
+    login_lockout_max_s: float = 900.0
+    login_global_per_s: float = 20.0
+    # Argon2id cost; tests lower it. "interactive" or "moderate" (PyNaCl's presets).
+    password_cost: str = "interactive"  # noqa: S105 - a cost preset, not a password
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or default_database_url(self.data_dir)
+
+    def replace(self, **changes: Any) -> Config:
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Config:
+        """Build a config from ``HELPLINE_*`` variables, then ``overrides`` (not None)."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = env.get(f"HELPLINE_{f.name.upper()}")
+            if raw is not None and raw != "":
+                values[f.name] = _convert(f.name, f.type, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            config = cls(**values)
+        except TypeError as exc:
+            raise ConfigError(str(exc)) from None
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"port out of range: {self.port}")
+        if not self.languages:
+            raise ConfigError("at least one language queue is needed")
+        for code in self.languages:
+            if not _is_language_code(code):
+                raise ConfigError(f"bad language code: {code!r}")
+        if self.max_capacity < 1:
+            raise ConfigError("max_capacity must be at least 1")
+        if self.password_cost not in ("interactive", "moderate", "min"):
+            raise ConfigError("password_cost must be interactive, moderate or min")
+
+
+def _is_language_code(code: str) -> bool:
+    return 2 <= len(code) <= 16 and all(
+        c.isascii() and (c.islower() or c.isdigit() or c == "-") for c in code
+    )
+
+
+def _convert(name: str, type_name: object, raw: str) -> Any:
+    kind = str(type_name)
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "Path":
+            return Path(raw)
+        if kind.startswith("tuple"):
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+        return raw
+    except ValueError:
+        raise ConfigError(f"HELPLINE_{name.upper()}: cannot read {raw!r}") from None

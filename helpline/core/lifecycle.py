@@ -1,0 +1,113 @@
+"""The lifecycle of a chat and of a seeker, as transition tables.
+
+Rules (docs/protocol.md §4, §5):
+
+- A chat begins as an *offer* to one counsellor. Accepting makes it *active*.
+  Declining, the offer timing out, the counsellor's connection being lost, or
+  the seeker leaving *withdraws* it; a withdrawn offer never becomes a chat.
+- An active chat *ends* exactly once: the seeker leaves or is gone after the
+  grace period, the counsellor ends it, hands it back, or is gone after the
+  grace period. Nothing leaves the ended state.
+- A seeker *waits*, is *offered*, *chats*, and is *gone*. A withdrawn offer
+  (other than by the seeker leaving) and a chat handed back or lost by the
+  counsellor put the seeker back to *waiting*, at the front of the queue.
+
+Any pair (state, event) missing from a table is a bug in the caller, not a
+peer's mistake: peers' frames are checked before they reach the tables, so a
+failed lookup raises ``AssertionError``-like :class:`IllegalTransition`.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class ChatState(enum.Enum):
+    OFFERED = "offered"
+    ACTIVE = "active"
+    WITHDRAWN = "withdrawn"
+    ENDED = "ended"
+
+
+class ChatEvent(enum.Enum):
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    OFFER_TIMEOUT = "offer_timeout"
+    SEEKER_LEFT = "seeker_left"
+    SEEKER_GONE = "seeker_gone"
+    COUNSELLOR_ENDED = "counsellor_ended"
+    HANDED_BACK = "handed_back"
+    COUNSELLOR_LOST = "counsellor_lost"
+
+
+class SeekerState(enum.Enum):
+    WAITING = "waiting"
+    OFFERED = "offered"
+    CHATTING = "chatting"
+    GONE = "gone"
+
+
+class SeekerEvent(enum.Enum):
+    OFFER = "offer"
+    OFFER_WITHDRAWN = "offer_withdrawn"
+    CHAT_OPENED = "chat_opened"
+    REQUEUED = "requeued"
+    CHAT_ENDED = "chat_ended"
+    LEFT = "left"
+
+
+CHAT_TRANSITIONS: dict[ChatState, dict[ChatEvent, ChatState]] = {
+    ChatState.OFFERED: {
+        ChatEvent.ACCEPT: ChatState.ACTIVE,
+        ChatEvent.DECLINE: ChatState.WITHDRAWN,
+        ChatEvent.OFFER_TIMEOUT: ChatState.WITHDRAWN,
+        ChatEvent.COUNSELLOR_LOST: ChatState.WITHDRAWN,
+        ChatEvent.SEEKER_LEFT: ChatState.WITHDRAWN,
+        ChatEvent.SEEKER_GONE: ChatState.WITHDRAWN,
+    },
+    ChatState.ACTIVE: {
+        ChatEvent.SEEKER_LEFT: ChatState.ENDED,
+        ChatEvent.SEEKER_GONE: ChatState.ENDED,
+        ChatEvent.COUNSELLOR_ENDED: ChatState.ENDED,
+        ChatEvent.HANDED_BACK: ChatState.ENDED,
+        ChatEvent.COUNSELLOR_LOST: ChatState.ENDED,
+    },
+    ChatState.WITHDRAWN: {},
+    ChatState.ENDED: {},
+}
+
+SEEKER_TRANSITIONS: dict[SeekerState, dict[SeekerEvent, SeekerState]] = {
+    SeekerState.WAITING: {
+        SeekerEvent.OFFER: SeekerState.OFFERED,
+        SeekerEvent.LEFT: SeekerState.GONE,
+    },
+    SeekerState.OFFERED: {
+        SeekerEvent.CHAT_OPENED: SeekerState.CHATTING,
+        SeekerEvent.OFFER_WITHDRAWN: SeekerState.WAITING,
+        SeekerEvent.LEFT: SeekerState.GONE,
+    },
+    SeekerState.CHATTING: {
+        SeekerEvent.REQUEUED: SeekerState.WAITING,
+        SeekerEvent.CHAT_ENDED: SeekerState.GONE,
+        SeekerEvent.LEFT: SeekerState.GONE,
+    },
+    SeekerState.GONE: {},
+}
+
+
+class IllegalTransition(Exception):
+    """A state/event pair the tables do not allow: a bug in the core, never a peer's fault."""
+
+
+def next_chat_state(state: ChatState, event: ChatEvent) -> ChatState:
+    try:
+        return CHAT_TRANSITIONS[state][event]
+    except KeyError:
+        raise IllegalTransition(f"chat: {event.value} in state {state.value}") from None
+
+
+def next_seeker_state(state: SeekerState, event: SeekerEvent) -> SeekerState:
+    try:
+        return SEEKER_TRANSITIONS[state][event]
+    except KeyError:
+        raise IllegalTransition(f"seeker: {event.value} in state {state.value}") from None

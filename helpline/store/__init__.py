@@ -1,0 +1,20 @@
+"""Storage: staff accounts, staff sessions and chat statistics (SQLAlchemy 2, async).
+
+What is stored is exactly what ``docs/privacy.md`` allows: staff data, the
+SHA-256 of each staff session token (never the token), and one
+:class:`~helpline.core.stats.ChatSummary` per chat. Nothing about a seeker's
+connection (address, user agent) and no content ever reaches this package.
+
+Repositories return core types; every database or driver error leaves this
+package as :class:`helpline.errors.StoreError`. The package never imports the
+web layer.
+"""
+
+from __future__ import annotations
+
+from helpline.store.accounts import AccountRepository
+from helpline.store.chat_stats import ChatStatsRepository
+from helpline.store.engine import Database
+from helpline.store.sessions import SessionRepository
+
+__all__ = ["AccountRepository", "ChatStatsRepository", "Database", "SessionRepository"]

@@ -1,0 +1,169 @@
+"""Staff accounts (docs/protocol.md §6): who may sign in, with which languages."""
+
+from __future__ import annotations
+
+import builtins
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from helpline.core.staff import Role, StaffAccount
+from helpline.errors import StoreError
+from helpline.store._base import Transactions
+from helpline.store.models import staff_accounts, staff_sessions
+
+_ACCOUNT_COLUMNS = (
+    staff_accounts.c.id,
+    staff_accounts.c.username,
+    staff_accounts.c.role,
+    staff_accounts.c.languages,
+    staff_accounts.c.capacity,
+    staff_accounts.c.disabled,
+)
+
+
+def encode_languages(languages: Sequence[str]) -> str:
+    for code in languages:
+        if not code or "," in code:
+            raise StoreError(f"bad language code: {code!r}", code="bad_language")
+    return ",".join(languages)
+
+
+def decode_languages(raw: str) -> tuple[str, ...]:
+    return tuple(code for code in raw.split(",") if code)
+
+
+def account_from_row(row: sa.Row[*tuple[Any, ...]]) -> StaffAccount:
+    """Build a :class:`StaffAccount` from a row holding the ``_ACCOUNT_COLUMNS``."""
+    return StaffAccount(
+        id=int(row.id),
+        username=str(row.username),
+        role=Role(row.role),
+        languages=decode_languages(row.languages),
+        capacity=int(row.capacity),
+        disabled=bool(row.disabled),
+    )
+
+
+class AccountRepository:
+    """Create, find and change staff accounts. Password hashes stay in here and
+    in :meth:`find_login`; :class:`StaffAccount` never carries one."""
+
+    __slots__ = ("_tx",)
+
+    def __init__(self, transactions: Transactions) -> None:
+        self._tx = transactions
+
+    async def create(
+        self,
+        username: str,
+        role: Role,
+        languages: tuple[str, ...],
+        capacity: int,
+        password_hash: str,
+    ) -> StaffAccount:
+        """Add an account; a taken username raises ``StoreError(code="duplicate_username")``."""
+        role = Role(role)
+        encoded = encode_languages(languages)
+        try:
+            async with self._tx.begin(write=True) as conn:
+                result = await conn.execute(
+                    staff_accounts.insert()
+                    .values(
+                        username=username,
+                        role=role.value,
+                        languages=encoded,
+                        capacity=capacity,
+                        password_hash=password_hash,
+                        disabled=False,
+                        created_at=time.time(),
+                    )
+                    .returning(staff_accounts.c.id)
+                )
+                account_id = result.scalar_one()
+        except StoreError as exc:
+            if isinstance(exc.__cause__, IntegrityError) and await self._exists(username):
+                raise StoreError(
+                    f"username {username!r} is already taken", code="duplicate_username"
+                ) from None
+            raise
+        return StaffAccount(
+            id=account_id,
+            username=username,
+            role=role,
+            languages=decode_languages(encoded),
+            capacity=capacity,
+            disabled=False,
+        )
+
+    async def _exists(self, username: str) -> bool:
+        async with self._tx.begin() as conn:
+            found = await conn.scalar(
+                sa.select(staff_accounts.c.id).where(staff_accounts.c.username == username)
+            )
+        return found is not None
+
+    async def get(self, account_id: int) -> StaffAccount | None:
+        async with self._tx.begin() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(*_ACCOUNT_COLUMNS).where(staff_accounts.c.id == account_id)
+                )
+            ).first()
+        return None if row is None else account_from_row(row)
+
+    async def find_login(self, username: str) -> tuple[StaffAccount, str] | None:
+        """The account (disabled or not: the caller decides) and its password hash."""
+        async with self._tx.begin() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(*_ACCOUNT_COLUMNS, staff_accounts.c.password_hash).where(
+                        staff_accounts.c.username == username
+                    )
+                )
+            ).first()
+        if row is None:
+            return None
+        return account_from_row(row), str(row.password_hash)
+
+    async def count(self) -> int:
+        async with self._tx.begin() as conn:
+            result = await conn.execute(sa.select(sa.func.count()).select_from(staff_accounts))
+            return int(result.scalar_one())
+
+    async def list(self) -> builtins.list[StaffAccount]:
+        """Every account, in order of creation."""
+        async with self._tx.begin() as conn:
+            rows = await conn.execute(sa.select(*_ACCOUNT_COLUMNS).order_by(staff_accounts.c.id))
+            return [account_from_row(row) for row in rows]
+
+    async def set_disabled(self, account_id: int, disabled: bool) -> None:
+        """Disable or enable an account. Disabling also deletes all its sessions,
+        so it is signed out everywhere at once (and stays so if re-enabled)."""
+        async with self._tx.begin(write=True) as conn:
+            await self._update(conn, account_id, disabled=disabled)
+            if disabled:
+                await conn.execute(
+                    staff_sessions.delete().where(staff_sessions.c.account_id == account_id)
+                )
+
+    async def set_password_hash(self, account_id: int, password_hash: str) -> None:
+        """Replace the password hash. Sessions are kept: the caller may end them
+        with ``SessionRepository.delete_for_account``."""
+        async with self._tx.begin(write=True) as conn:
+            await self._update(conn, account_id, password_hash=password_hash)
+
+    @staticmethod
+    async def _update(conn: AsyncConnection, account_id: int, **values: object) -> None:
+        result = await conn.execute(
+            staff_accounts.update().where(staff_accounts.c.id == account_id).values(**values)
+        )
+        if result.rowcount != 1:
+            raise StoreError(f"no staff account with id {account_id}", code="not_found")
+
+
+__all__ = ["AccountRepository", "account_from_row", "decode_languages", "encode_languages"]

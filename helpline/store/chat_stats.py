@@ -1,0 +1,52 @@
+"""Chat statistics: one :class:`ChatSummary` per chat, nothing more (docs/privacy.md)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from helpline.core.stats import ChatSummary
+from helpline.store._base import Transactions
+from helpline.store.models import chat_stats
+
+_FIELDS = (
+    "language",
+    "queued_minute",
+    "answered_minute",
+    "ended_minute",
+    "wait_s",
+    "end_reason",
+    "outcome",
+)
+
+
+class ChatStatsRepository:
+    __slots__ = ("_tx",)
+
+    def __init__(self, transactions: Transactions) -> None:
+        self._tx = transactions
+
+    async def record(self, summary: ChatSummary) -> None:
+        async with self._tx.begin(write=True) as conn:
+            await conn.execute(
+                chat_stats.insert().values(
+                    language=summary.language,
+                    queued_minute=summary.queued_minute,
+                    answered_minute=summary.answered_minute,
+                    ended_minute=summary.ended_minute,
+                    wait_s=summary.wait_s,
+                    end_reason=summary.end_reason,
+                    outcome=summary.outcome,
+                )
+            )
+
+    async def count(self) -> int:
+        async with self._tx.begin() as conn:
+            result = await conn.execute(sa.select(sa.func.count()).select_from(chat_stats))
+            return int(result.scalar_one())
+
+    async def list_all(self) -> list[ChatSummary]:
+        """Every summary in the order recorded (for tests and exports)."""
+        columns = [chat_stats.c[name] for name in _FIELDS]
+        async with self._tx.begin() as conn:
+            rows = await conn.execute(sa.select(*columns).order_by(chat_stats.c.id))
+            return [ChatSummary(**row._asdict()) for row in rows]

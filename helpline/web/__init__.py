@@ -1,0 +1,1 @@
+"""The aiohttp layer: the only place that touches sockets and HTTP."""

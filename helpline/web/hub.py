@@ -1,0 +1,305 @@
+"""The hub: runs the switchboard's effects on real connections.
+
+Frames come in from the WebSocket handlers as text, pass the one decoder in
+:mod:`helpline.wire`, become calls on the sans-I/O
+:class:`~helpline.core.switchboard.Switchboard`, and the effects it returns are
+carried out here: frames queued on connections (never awaited), connections
+closed, statistics rows handed to a background writer.
+
+Two small interfaces keep the door open for several server processes later:
+:class:`Delivery` (how a frame reaches a connection; in-process here, a Redis
+fan-out later) and the switchboard itself (queue state; in-process here).
+
+The relay hot path (``relay`` and ``ack`` frames) does no I/O, no database work
+and never parses a payload: decode the envelope, check sequence numbers, queue
+a string on the receiver's connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from aiohttp import web
+
+from helpline import wire
+from helpline.config import Config
+from helpline.core.effects import (
+    CloseConnection,
+    ConnId,
+    Deliver,
+    Delivered,
+    Effect,
+    RecordChat,
+)
+from helpline.core.ratelimit import TokenBucket
+from helpline.core.staff import StaffAccount
+from helpline.core.stats import ChatSummary
+from helpline.core.switchboard import CoreSettings, Switchboard
+from helpline.errors import AbuseError, ProtocolError, StoreError
+from helpline.store.engine import Database
+from helpline.web.connection import (
+    CLOSE_FLOODING,
+    CLOSE_TOO_MANY_ERRORS,
+    Connection,
+)
+from helpline.web.encode import encode_effect
+
+log = logging.getLogger(__name__)
+
+TICK_S = 0.5
+STATS_QUEUE_MAX = 10_000  # statistics rows waiting for the database; more are dropped
+
+
+class Delivery(Protocol):
+    """How frames reach connections. In-process now; across nodes later."""
+
+    def send(self, conn: ConnId, text: str) -> None: ...
+
+    def close(self, conn: ConnId, code: int, reason: str) -> None: ...
+
+
+def core_settings(config: Config) -> CoreSettings:
+    return CoreSettings(
+        languages=config.languages,
+        fallback_after_s=config.fallback_after_s,
+        offer_timeout_s=config.offer_timeout_s,
+        position_interval_s=config.position_interval_s,
+        resume_grace_s=config.resume_grace_s,
+        max_capacity=config.max_capacity,
+        max_waiting=config.max_waiting,
+        window_frames=config.window_frames,
+        window_bytes=config.window_bytes,
+    )
+
+
+class Hub:
+    def __init__(
+        self, config: Config, database: Database, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.config = config
+        self.database = database
+        self.clock = clock
+        self.switchboard = Switchboard(core_settings(config))
+        self.connections: dict[ConnId, Connection] = {}
+        self._ids = itertools.count(1)
+        self._stats: asyncio.Queue[ChatSummary] = asyncio.Queue(maxsize=STATS_QUEUE_MAX)
+        self.stats_dropped = 0
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._tick_loop(), name="hub-tick"),
+            asyncio.create_task(self._stats_loop(), name="hub-stats"),
+        ]
+
+    async def stop(self) -> None:
+        for conn in list(self.connections.values()):
+            conn.close(1001, "server shutting down")
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._flush_stats()
+
+    # -- connections ---------------------------------------------------------------
+
+    def open(self, ws: web.WebSocketResponse, request: web.Request, role: str) -> Connection:
+        conn_id = next(self._ids)
+        conn = Connection(
+            conn_id,
+            role,
+            ws,
+            request,
+            max_frames=self.config.outbox_frames,
+            max_bytes=self.config.outbox_bytes,
+            flood=TokenBucket(
+                self.config.flood_frames_per_s, self.config.flood_burst, self.clock()
+            ),
+        )
+        self.connections[conn_id] = conn
+        return conn
+
+    async def closed(self, conn: Connection) -> None:
+        self.connections.pop(conn.id, None)
+        await conn.finish()
+        self.run(self.switchboard.connection_lost(conn.id, self.clock()))
+
+    # Delivery, in-process.
+    def send(self, conn: ConnId, text: str) -> None:
+        connection = self.connections.get(conn)
+        if connection is not None:
+            connection.send(text)
+
+    def close(self, conn: ConnId, code: int, reason: str) -> None:
+        connection = self.connections.get(conn)
+        if connection is not None:
+            connection.close(code, reason)
+
+    # -- frames in -----------------------------------------------------------------
+
+    def seeker_text(self, conn: Connection, text: str) -> None:
+        if conn.closing:
+            return  # replaced or being closed: what it still sends no longer counts
+        frame: wire.SeekerFrame | None = None
+        try:
+            self._admit(conn)
+            frame = wire.decode_seeker_frame(text, max_payload_bytes=self.config.max_payload_bytes)
+            self.run(self._seeker_frame(conn.id, frame))
+        except AbuseError as exc:
+            conn.abort(exc.close_code, exc.message)
+        except ProtocolError as exc:
+            self.refuse(conn, exc, *_echo(frame, exc))
+
+    def staff_text(self, conn: Connection, text: str) -> None:
+        if conn.closing:
+            return  # replaced or being closed: what it still sends no longer counts
+        frame: wire.StaffFrame | None = None
+        try:
+            self._admit(conn)
+            frame = wire.decode_staff_frame(text, max_payload_bytes=self.config.max_payload_bytes)
+            self.run(self._staff_frame(conn.id, frame))
+        except AbuseError as exc:
+            conn.abort(exc.close_code, exc.message)
+        except ProtocolError as exc:
+            self.refuse(conn, exc, *_echo(frame, exc))
+
+    def refuse(
+        self,
+        conn: Connection,
+        exc: ProtocolError,
+        seq: int | None = None,
+        chat_id: str | None = None,
+    ) -> None:
+        """Answer a refused frame with an error frame; too many of them close the connection."""
+        conn.errors += 1
+        if conn.errors > self.config.max_errors:
+            conn.abort(CLOSE_TOO_MANY_ERRORS, "too many errors")
+            return
+        error = wire.ErrorFrame(code=exc.code, message=exc.message, seq=seq, chat_id=chat_id)
+        conn.send(error.serialize())
+
+    def _admit(self, conn: Connection) -> None:
+        if not conn.flood.take(self.clock()):
+            raise AbuseError("flooding", code="flooding", close_code=CLOSE_FLOODING)
+
+    def _seeker_frame(self, conn: ConnId, frame: wire.SeekerFrame) -> list[Effect]:
+        sb = self.switchboard
+        if isinstance(frame, wire.SeekerRelay):
+            return sb.seeker_relay(conn, frame.chat_id, frame.seq, frame.payload)
+        if isinstance(frame, wire.SeekerAck):
+            return sb.seeker_ack(conn, frame.chat_id, frame.seq)
+        if isinstance(frame, wire.Ping):
+            self.send(conn, wire.Pong().serialize())
+            return []
+        now = self.clock()
+        if isinstance(frame, wire.Join):
+            return sb.seeker_join(conn, frame.language, frame.fallback_language, now)
+        if isinstance(frame, wire.Resume):
+            return sb.seeker_resume(conn, frame.token, now)
+        assert isinstance(frame, wire.Leave)
+        return sb.seeker_leave(conn, now)
+
+    def _staff_frame(self, conn: ConnId, frame: wire.StaffFrame) -> list[Effect]:
+        sb = self.switchboard
+        if isinstance(frame, wire.StaffRelay):
+            return sb.counsellor_relay(conn, frame.chat_id, frame.seq, frame.payload)
+        if isinstance(frame, wire.StaffAck):
+            return sb.counsellor_ack(conn, frame.chat_id, frame.seq)
+        if isinstance(frame, wire.Ping):
+            self.send(conn, wire.Pong().serialize())
+            return []
+        now = self.clock()
+        if isinstance(frame, wire.SetStatus):
+            return sb.counsellor_status(conn, frame.status, frame.languages, frame.capacity, now)
+        if isinstance(frame, wire.Accept):
+            return sb.counsellor_accept(conn, frame.chat_id, now)
+        if isinstance(frame, wire.Decline):
+            return sb.counsellor_decline(conn, frame.chat_id, now)
+        if isinstance(frame, wire.End):
+            if frame.outcome is not None and frame.outcome not in self.config.outcomes:
+                raise ProtocolError("unknown outcome code", code="bad_field")
+            return sb.counsellor_end(conn, frame.chat_id, frame.outcome, now)
+        assert isinstance(frame, wire.Requeue)
+        return sb.counsellor_requeue(conn, frame.chat_id, now)
+
+    def staff_connected(self, conn: Connection, account: StaffAccount) -> None:
+        self.run(self.switchboard.counsellor_connect(conn.id, account, self.clock()))
+
+    # -- effects out ---------------------------------------------------------------
+
+    def run(self, effects: list[Effect]) -> None:
+        connections = self.connections
+        for effect in effects:
+            if type(effect) is Deliver:
+                target = connections.get(effect.conn)
+                if target is not None:
+                    target.send(wire.relay_text(effect.chat_id, effect.seq, effect.payload))
+            elif type(effect) is Delivered:
+                target = connections.get(effect.conn)
+                if target is not None:
+                    target.send(wire.delivered_text(effect.chat_id, effect.seq))
+            elif isinstance(effect, CloseConnection):
+                self.close(effect.conn, effect.code, effect.reason)
+            elif isinstance(effect, RecordChat):
+                try:
+                    self._stats.put_nowait(effect.summary)
+                except asyncio.QueueFull:
+                    self.stats_dropped += 1
+            else:
+                # Only the kind of event: never ids, tokens, payloads or addresses.
+                log.debug(
+                    "%s for a %s connection", type(effect).__name__, _role(connections, effect.conn)
+                )
+                target = connections.get(effect.conn)
+                if target is not None:
+                    target.send(encode_effect(effect, target.role))
+
+    # -- background ----------------------------------------------------------------
+
+    async def _tick_loop(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_S)
+            try:
+                self.run(self.switchboard.tick(self.clock()))
+            except Exception:
+                log.exception("tick failed")
+
+    async def _stats_loop(self) -> None:
+        while True:
+            summary = await self._stats.get()
+            await self._write_stat(summary)
+
+    async def _flush_stats(self) -> None:
+        while not self._stats.empty():
+            await self._write_stat(self._stats.get_nowait())
+
+    async def _write_stat(self, summary: ChatSummary) -> None:
+        try:
+            await self.database.chat_stats.record(summary)
+        except StoreError as exc:
+            log.warning("could not record chat statistics: %s", exc.code)
+
+
+def _role(connections: dict[ConnId, Connection], conn: ConnId) -> str:
+    target = connections.get(conn)
+    return "closed" if target is None else target.role
+
+
+def _echo(
+    frame: wire.SeekerFrame | wire.StaffFrame | None, exc: ProtocolError
+) -> tuple[int | None, str | None]:
+    """The refused relay's (or ack's) seq and chat id, for the error frame (§2.5)."""
+    if frame is None:  # refused while decoding: the decoder kept the seq if it could read it
+        return (exc.seq if isinstance(exc, wire.FrameError) else None), None
+    if isinstance(frame, wire.SeekerRelay | wire.StaffRelay | wire.SeekerAck | wire.StaffAck):
+        return frame.seq, frame.chat_id
+    return None, None

@@ -1,0 +1,17 @@
+"""Typed application state (aiohttp ``AppKey``s)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from helpline.config import Config
+from helpline.store.engine import Database
+
+if TYPE_CHECKING:
+    from helpline.web.hub import Hub
+
+CONFIG = web.AppKey("config", Config)
+DATABASE = web.AppKey("database", Database)
+HUB: web.AppKey[Hub] = web.AppKey("hub")

@@ -1,0 +1,62 @@
+"""Security headers and the same-origin rule for staff requests.
+
+aiohttp accepts any ``Origin`` by default; a staff WebSocket or a state-changing
+staff request from another site would ride on the counsellor's cookie
+(cross-site WebSocket hijacking, CSRF). We refuse those. The seeker endpoint
+uses no cookie, so its origin does not matter to its security.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from helpline.web.keys import CONFIG
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    ),
+}
+
+
+def origin_allowed(request: web.Request) -> bool:
+    """True when the request has no Origin (not a browser) or a same-site one."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    own = f"{request.scheme}://{request.host}"
+    return origin == own or origin in request.app[CONFIG].allowed_origins
+
+
+@web.middleware
+async def security_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if (
+        request.method in STATE_CHANGING
+        and request.path.startswith("/api/")
+        and not origin_allowed(request)
+    ):
+        return web.json_response({"error": "bad_origin"}, status=403)
+    response = await handler(request)
+    return response
+
+
+async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """on_response_prepare: every response, errors included, gets the headers."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.path.startswith("/api/"):
+        response.headers["Cache-Control"] = "no-store"
+    response.headers.popall("Server", None)

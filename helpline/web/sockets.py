@@ -1,0 +1,69 @@
+"""The two WebSocket endpoints (docs/protocol.md §1).
+
+Choices made deliberately against aiohttp's defaults: compression off,
+``max_msg_size`` at ``max_frame_bytes`` (aiohttp closes with 1009 above it),
+a heartbeat so half-open connections are found, and staff handshakes from a
+foreign ``Origin`` refused before the upgrade.
+"""
+
+from __future__ import annotations
+
+from aiohttp import WSMsgType, web
+
+from helpline.errors import ProtocolError
+from helpline.web.encode import SEEKER, STAFF
+from helpline.web.keys import CONFIG, HUB
+from helpline.web.security import origin_allowed
+from helpline.web.staff_api import current_account
+
+routes = web.RouteTableDef()
+
+
+def _socket(request: web.Request) -> web.WebSocketResponse:
+    config = request.app[CONFIG]
+    return web.WebSocketResponse(
+        heartbeat=config.heartbeat_s,
+        max_msg_size=config.max_frame_bytes,
+        compress=False,
+        autoping=True,
+    )
+
+
+@routes.get("/ws/seeker")
+async def seeker_socket(request: web.Request) -> web.WebSocketResponse:
+    hub = request.app[HUB]
+    ws = _socket(request)
+    await ws.prepare(request)
+    conn = hub.open(ws, request, SEEKER)
+    try:
+        async for msg in ws:
+            if msg.type is WSMsgType.TEXT:
+                hub.seeker_text(conn, msg.data)
+            elif msg.type is WSMsgType.BINARY:
+                hub.refuse(conn, ProtocolError("text frames only", code="binary_not_allowed"))
+    finally:
+        await hub.closed(conn)
+    return ws
+
+
+@routes.get("/ws/staff")
+async def staff_socket(request: web.Request) -> web.WebSocketResponse:
+    if not origin_allowed(request):
+        raise web.HTTPForbidden(text="foreign origin")
+    account = await current_account(request)
+    if account is None:
+        raise web.HTTPUnauthorized(text="sign in first")
+    hub = request.app[HUB]
+    ws = _socket(request)
+    await ws.prepare(request)
+    conn = hub.open(ws, request, STAFF)
+    try:
+        hub.staff_connected(conn, account)
+        async for msg in ws:
+            if msg.type is WSMsgType.TEXT:
+                hub.staff_text(conn, msg.data)
+            elif msg.type is WSMsgType.BINARY:
+                hub.refuse(conn, ProtocolError("text frames only", code="binary_not_allowed"))
+    finally:
+        await hub.closed(conn)
+    return ws

@@ -1,0 +1,81 @@
+"""A deliberately dumb WebSocket peer for feeding the server bad input.
+
+The client library (``helpline.client``) never sends a malformed frame, so the
+bad-input tests speak raw JSON through ``websockets`` instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import aiohttp
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+TIMEOUT = 10.0
+
+
+class RawPeer:
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self.seen: list[dict[str, Any]] = []  # every frame received, in order
+        self.unread: list[dict[str, Any]] = []  # received but not yet asked for
+
+    @classmethod
+    async def seeker(cls, ws_base: str, **kwargs: Any) -> RawPeer:
+        return cls(await websockets.connect(f"{ws_base}/ws/seeker", **kwargs))
+
+    @classmethod
+    async def staff(cls, ws_base: str, http: str, cookie: str, **kwargs: Any) -> RawPeer:
+        headers = {"Cookie": f"helpline_session={cookie}", "Origin": http}
+        return cls(
+            await websockets.connect(f"{ws_base}/ws/staff", additional_headers=headers, **kwargs)
+        )
+
+    async def send(self, **frame: Any) -> None:
+        await self.ws.send(json.dumps({"v": 1, **frame}))
+
+    async def send_text(self, text: str | bytes) -> None:
+        await self.ws.send(text)
+
+    async def recv(self, kind: str, timeout: float = TIMEOUT) -> dict[str, Any]:
+        """The next frame of type ``kind`` not yet asked for; others wait in ``unread``."""
+        for index, frame in enumerate(self.unread):
+            if frame["type"] == kind:
+                return self.unread.pop(index)
+        while True:
+            frame = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+            self.seen.append(frame)
+            if frame["type"] == kind:
+                return frame  # type: ignore[no-any-return]
+            self.unread.append(frame)
+
+    async def error(self, timeout: float = TIMEOUT) -> str:
+        frame = await self.recv("error", timeout)
+        return str(frame["code"])
+
+    async def closed_with(self, timeout: float = TIMEOUT) -> int | None:
+        """Read until the server closes; the close code."""
+        try:
+            while True:
+                await asyncio.wait_for(self.ws.recv(), timeout)
+        except websockets.ConnectionClosed as exc:
+            return exc.rcvd.code if exc.rcvd is not None else None
+
+    async def close(self) -> None:
+        await self.ws.close()
+
+
+async def login(http: str, username: str, password: str) -> str:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{http}/api/login",
+            json={"username": username, "password": password},
+            headers={"Origin": http},
+        ) as response,
+    ):
+        assert response.status == 200, await response.text()
+        return response.cookies["helpline_session"].value

@@ -1,0 +1,172 @@
+"""Half-open connections are found, and a slow reader holds nobody up (docs/protocol.md §5)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import aiohttp
+
+from tests.e2e.conftest import PASSWORD, ServerFactory
+from tests.e2e.raw import RawPeer, login
+from tests.e2e.test_bad_input import open_chat
+
+
+async def test_a_half_open_connection_is_detected_by_the_heartbeat(
+    server_factory: ServerFactory,
+) -> None:
+    server = await server_factory(heartbeat_s=0.5)
+    chat = await open_chat(server, "counsellor", "en")
+    started = time.monotonic()
+    # The seeker's device vanishes: it stops reading (so it never answers a ping) and sends
+    # nothing, without closing anything: a half-open connection.
+    chat.seeker.ws.transport.pause_reading()
+    presence = await chat.staff.recv("peer", timeout=5)
+    assert presence == {"v": 1, "type": "peer", "chat_id": chat.chat_id, "connected": False}
+    # Detected within heartbeat + heartbeat / 2, plus one tick of slack.
+    assert time.monotonic() - started < 0.5 * 1.5 + 1.0
+    chat.seeker.ws.transport.abort()
+
+
+async def test_a_slow_reader_is_cut_off_without_holding_up_anyone(
+    server_factory: ServerFactory,
+) -> None:
+    server = await server_factory(
+        outbox_frames=32,
+        window_frames=1000,
+        window_bytes=200 * 1024 * 1024,
+        flood_burst=10_000,
+    )
+    bystanders = await open_chat(server, "bystander", "de")
+    chat = await open_chat(server, "counsellor", "en")
+    chat.seeker.ws.transport.pause_reading()  # reads nothing from now on
+    payload = "p" * 60_000
+    frames = 400  # 24 MB: more than any socket buffer on the way
+    started = time.monotonic()
+    for seq in range(2, 2 + frames):
+        await chat.staff.send(type="relay", chat_id=chat.chat_id, seq=seq, payload=payload)
+    # The counsellor is served all along: a ping is answered at once.
+    await chat.staff.send(type="ping")
+    await chat.staff.recv("pong", timeout=5)
+    assert time.monotonic() - started < 10
+    await bystanders.still_fine()
+    # The slow connection was closed (4008, or cut if even the close frame could not pass);
+    # the server noticed that the seeker is gone.
+    presence = await chat.staff.recv("peer", timeout=10)
+    assert presence["connected"] is False
+    chat.seeker.ws.transport.abort()
+    await bystanders.still_fine()
+
+
+async def test_a_seeker_who_drops_gets_every_envelope_once_after_resuming(
+    server_factory: ServerFactory,
+) -> None:
+    server = await server_factory()
+    chat = await open_chat(server, "counsellor", "en")
+    token = next(f["token"] for f in chat.seeker.seen if f["type"] == "welcome")
+    window = server.config.window_frames
+    chat.seeker.ws.transport.pause_reading()
+    for seq in range(2, 2 + window):
+        await chat.staff.send(type="relay", chat_id=chat.chat_id, seq=seq, payload=f"m{seq}")
+    await chat.staff.send(type="relay", chat_id=chat.chat_id, seq=2 + window, payload="over")
+    assert (await chat.staff.recv("error"))["code"] == "window_full"
+    # Meanwhile the seeker had sent one more envelope that the server never got.
+    chat.seeker.ws.transport.abort()
+    assert (await chat.staff.recv("peer"))["connected"] is False
+
+    back = await RawPeer.seeker(server.ws)
+    await back.send(type="resume", token=token)
+    resumed = await back.recv("resumed")
+    assert resumed == {
+        "v": 1,
+        "type": "resumed",
+        "state": "chatting",
+        "chat_id": chat.chat_id,
+        "accepted_seq": 1,
+    }
+    frames = [await back.recv("relay") for _ in range(window)]
+    assert [(f["seq"], f["payload"]) for f in frames] == [
+        (seq, f"m{seq}") for seq in range(2, 2 + window)
+    ]
+    assert (await chat.staff.recv("peer"))["connected"] is True
+    await back.send(type="ack", seq=1 + window)
+    assert (await chat.staff.recv("delivered"))["seq"] == 1 + window
+    # The seeker re-sends what the server had not accepted (seq 2), once.
+    await back.send(type="relay", seq=2, payload="again")
+    await back.send(type="relay", seq=2, payload="again")
+    assert (await chat.staff.recv("relay"))["payload"] == "again"
+    await chat.staff.send(type="relay", chat_id=chat.chat_id, seq=2 + window, payload="last")
+    assert (await back.recv("relay"))["payload"] == "last"
+    assert [f for f in chat.staff.unread if f["type"] == "relay"] == []
+
+
+async def test_staff_session_me_and_logout(server_factory: ServerFactory) -> None:
+    server = await server_factory()
+    await server.add_staff("counsellor", ("en", "de"), capacity=2)
+    cookie = await login(server.http, "counsellor", PASSWORD)
+    jar_headers = {"Cookie": f"helpline_session={cookie}", "Origin": server.http}
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{server.http}/api/me", headers=jar_headers) as response:
+            assert response.status == 200
+            assert await response.json() == {
+                "username": "counsellor",
+                "role": "counsellor",
+                "languages": ["en", "de"],
+                "capacity": 2,
+            }
+            assert response.headers["Cache-Control"] == "no-store"
+            assert response.headers["Referrer-Policy"] == "no-referrer"
+        async with session.post(f"{server.http}/api/logout", headers=jar_headers) as response:
+            assert response.status == 204
+        async with session.get(f"{server.http}/api/me", headers=jar_headers) as response:
+            assert response.status == 401
+
+
+async def test_login_cookie_flags(server_factory: ServerFactory) -> None:
+    server = await server_factory()
+    await server.add_staff("counsellor")
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{server.http}/api/login",
+            json={"username": "counsellor", "password": PASSWORD},
+        ) as response,
+    ):
+        assert response.status == 200
+        header = response.headers["Set-Cookie"]
+    assert "HttpOnly" in header
+    assert "SameSite=Strict" in header
+    assert "Path=/" in header
+    assert "Secure" not in header  # plain HTTP on loopback; Secure over TLS
+
+
+async def test_healthz(server_factory: ServerFactory) -> None:
+    server = await server_factory()
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{server.http}/healthz") as response,
+    ):
+        assert response.status == 200
+        body = await response.json()
+        assert body["status"] == "ok"
+        assert "Server" not in response.headers
+
+
+async def test_a_dropped_counsellor_gets_the_chat_back_within_grace(
+    server_factory: ServerFactory,
+) -> None:
+    server = await server_factory(resume_grace_s=30.0)
+    chat = await open_chat(server, "counsellor", "en")
+    chat.staff.ws.transport.abort()
+    assert (await chat.seeker.recv("peer"))["connected"] is False
+    # Meanwhile the seeker writes; the envelope waits in the chat's buffer.
+    await chat.seeker.send(type="relay", seq=2, payload="whileAway")
+    staff = await RawPeer.staff(
+        server.ws, server.http, await login(server.http, "counsellor", PASSWORD)
+    )
+    welcome = await staff.recv("welcome")
+    assert welcome["chats"] == [{"chat_id": chat.chat_id, "language": "en", "accepted_seq": 1}]
+    replay = await staff.recv("relay")
+    assert (replay["seq"], replay["payload"]) == (2, "whileAway")
+    assert (await chat.seeker.recv("peer"))["connected"] is True
+    await asyncio.sleep(0)

@@ -1,0 +1,179 @@
+"""Nothing identifying reaches anything the server writes (docs/privacy.md).
+
+The server runs as a separate process, exactly as an operator runs it, with
+logging at its most verbose. Clients connect from a loopback address of their
+own (127.0.0.23, never the server's) with distinctive user agents, and chat
+with payloads carrying a canary. Afterwards every byte the server wrote — its
+stdout and stderr, the database and its WAL/journal files, anything else in
+its data directory — is searched for the canary, the address and the agents.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+from tests.conftest import free_port
+
+CLIENT_ADDRESS = "127.0.0.23"
+CANARY = "CANARYq7Zx3Lw9Pv"
+SEEKER_AGENT = "SeekerAgentZq81/3.3"
+STAFF_AGENT = "StaffAgentWm27/4.4"
+PASSWORD = "canary test password"
+
+
+def _env(data_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        HELPLINE_DATA_DIR=str(data_dir),
+        HELPLINE_LOG_LEVEL="DEBUG",
+        HELPLINE_PASSWORD_COST="min",
+        HELPLINE_LANGUAGES="en,de",
+        PYTHONASYNCIODEBUG="1",
+    )
+    return env
+
+
+async def _frame(ws: ClientConnection, kind: str) -> dict[str, object]:
+    while True:
+        raw = await asyncio.wait_for(ws.recv(), 10)
+        frame = json.loads(raw)
+        assert isinstance(frame, dict)
+        if frame["type"] == kind:
+            return frame
+
+
+def _payload(n: int) -> str:
+    return CANARY + secrets.token_urlsafe(24) + str(n)
+
+
+async def _chat(http: str, ws_base: str) -> None:
+    connector = aiohttp.TCPConnector(local_addr=(CLIENT_ADDRESS, 0))
+    async with aiohttp.ClientSession(
+        connector=connector, headers={"User-Agent": STAFF_AGENT}
+    ) as session:
+        # A failed login first: its username carries the canary too.
+        async with session.post(
+            f"{http}/api/login",
+            json={"username": "x" + CANARY, "password": CANARY},
+            headers={"Origin": http},
+        ) as response:
+            assert response.status == 401
+        async with session.post(
+            f"{http}/api/login",
+            json={"username": "counsellor1", "password": PASSWORD},
+            headers={"Origin": http},
+        ) as response:
+            assert response.status == 200
+            cookie = response.cookies["helpline_session"].value
+    staff = await websockets.connect(
+        f"{ws_base}/ws/staff",
+        additional_headers={"Cookie": f"helpline_session={cookie}", "Origin": http},
+        user_agent_header=STAFF_AGENT,
+        local_addr=(CLIENT_ADDRESS, 0),
+    )
+    seeker = await websockets.connect(
+        f"{ws_base}/ws/seeker",
+        user_agent_header=SEEKER_AGENT,
+        local_addr=(CLIENT_ADDRESS, 0),
+    )
+    await _frame(staff, "welcome")
+    await staff.send(json.dumps({"v": 1, "type": "status", "status": "available"}))
+    await seeker.send(json.dumps({"v": 1, "type": "join", "language": "en"}))
+    await _frame(seeker, "welcome")
+    offer = await _frame(staff, "offer")
+    chat_id = offer["chat_id"]
+    await staff.send(json.dumps({"v": 1, "type": "accept", "chat_id": chat_id}))
+    await _frame(seeker, "matched")
+    for n in range(1, 6):
+        await seeker.send(json.dumps({"v": 1, "type": "relay", "seq": n, "payload": _payload(n)}))
+        got = await _frame(staff, "relay")
+        assert str(got["payload"]).startswith(CANARY)
+        await staff.send(json.dumps({"v": 1, "type": "ack", "chat_id": chat_id, "seq": n}))
+        await staff.send(
+            json.dumps(
+                {"v": 1, "type": "relay", "chat_id": chat_id, "seq": n, "payload": _payload(n)}
+            )
+        )
+        await _frame(seeker, "relay")
+        await seeker.send(json.dumps({"v": 1, "type": "ack", "seq": n}))
+    # Refused frames whose bad parts carry the canary must not be echoed into logs either.
+    await seeker.send(json.dumps({"v": 1, "type": "relay", "seq": 6, "payload": CANARY + "!"}))
+    await _frame(seeker, "error")
+    await seeker.send("{not json " + CANARY)
+    await _frame(seeker, "error")
+    await seeker.send(json.dumps({"v": 1, "type": CANARY}))
+    await _frame(seeker, "error")
+    await staff.send(
+        json.dumps({"v": 1, "type": "end", "chat_id": chat_id, "outcome": "support_given"})
+    )
+    await _frame(seeker, "chat_ended")
+    await _frame(staff, "chat_ended")
+    await seeker.close()
+    await staff.close()
+
+
+async def _wait_healthy(http: str, process: subprocess.Popen[bytes]) -> None:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(200):
+            assert process.poll() is None, "the server exited"
+            try:
+                async with session.get(f"{http}/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.05)
+    raise AssertionError("the server did not become healthy")
+
+
+async def test_nothing_identifying_is_written(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    env = _env(data_dir)
+    subprocess.run(
+        [sys.executable, "-m", "helpline", "account", "add", "--username", "counsellor1",
+         "--role", "counsellor", "--languages", "en", "--capacity", "2", "--password-stdin"],
+        input=PASSWORD.encode(), env=env, check=True, capture_output=True, cwd=tmp_path,
+    )  # fmt: skip
+    port = free_port()
+    out_path, err_path = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "helpline", "serve", "--port", str(port)],
+            env=env, stdout=out, stderr=err, cwd=tmp_path,
+        )  # fmt: skip
+        try:
+            http, ws_base = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}"
+            await _wait_healthy(http, process)
+            await _chat(http, ws_base)
+            await asyncio.sleep(0.5)  # let the statistics row reach the database
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=15)
+    written = {
+        path: path.read_bytes()
+        for path in [out_path, err_path, *sorted(data_dir.rglob("*"))]
+        if path.is_file()
+    }
+    assert any(p.name.startswith("helpline.sqlite3") for p in written), written.keys()
+    assert b"DEBUG" in written[err_path], "the server was not logging at its most verbose"
+    for path, content in written.items():
+        for secret in (
+            CANARY,
+            CLIENT_ADDRESS,
+            SEEKER_AGENT,
+            STAFF_AGENT,
+            "SeekerAgent",
+            "StaffAgent",
+        ):
+            assert secret.encode() not in content, f"{secret!r} found in {path.name}"
