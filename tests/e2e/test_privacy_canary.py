@@ -123,6 +123,10 @@ async def _chat(http: str, ws_base: str) -> None:
     await staff.close()
 
 
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 async def _wait_healthy(http: str, process: subprocess.Popen[bytes]) -> None:
     async with aiohttp.ClientSession() as session:
         for _ in range(200):
@@ -157,16 +161,17 @@ async def test_nothing_identifying_is_written(tmp_path: Path) -> None:
             await _wait_healthy(http, process)
             await _chat(http, ws_base)
             await asyncio.sleep(0.5)  # let the statistics row reach the database
+            # While the server runs, SQLite's WAL (or journal) holds recent writes: read it now.
+            running = _files(data_dir)
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=15)
-    written = {
-        path: path.read_bytes()
-        for path in [out_path, err_path, *sorted(data_dir.rglob("*"))]
-        if path.is_file()
-    }
-    assert any(p.name.startswith("helpline.sqlite3") for p in written), written.keys()
-    assert b"DEBUG" in written[err_path], "the server was not logging at its most verbose"
+    assert any(name.endswith("-wal") for name in running), sorted(running)
+    written = {**{f"{n} (while running)": c for n, c in running.items()}, **_files(data_dir)}
+    written["stdout"] = out_path.read_bytes()
+    written["stderr"] = err_path.read_bytes()
+    assert any(name.startswith("helpline.sqlite3") for name in written), written.keys()
+    assert b"DEBUG" in written["stderr"], "the server was not logging at its most verbose"
     for path, content in written.items():
         for secret in (
             CANARY,
@@ -176,4 +181,4 @@ async def test_nothing_identifying_is_written(tmp_path: Path) -> None:
             "SeekerAgent",
             "StaffAgent",
         ):
-            assert secret.encode() not in content, f"{secret!r} found in {path.name}"
+            assert secret.encode() not in content, f"{secret!r} found in {path}"
