@@ -20,13 +20,13 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from helpline import __version__
+from helpline import __version__, keys_cli
 from helpline.config import Config
 from helpline.core.staff import Role, StaffAccount
 from helpline.errors import HelplineError
 from helpline.store import Database
 from helpline.store.models import USERNAME_MAX
-from helpline.store.passwords import hash_password
+from helpline.store.passwords import hash_secret
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -89,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     listing = account_commands.add_parser("list", help="list staff accounts")
     _add_database_flag(listing)
+
+    keys_cli.register(commands)
     return parser
 
 
@@ -101,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args)
+        if args.command == "keys":
+            return keys_cli.main(args)
         if args.account_command == "add":
             return asyncio.run(_account_add(args, sys.stdin))
         return asyncio.run(_account_list(args))
@@ -179,14 +183,37 @@ async def _account_add(args: argparse.Namespace, stdin: TextIO) -> int:
         if await database.accounts.find_login(username) is not None:
             raise UsageError(f"username {username!r} is already taken")
         password = _read_password(stdin)
-        password_hash = await hash_password(password, config.password_cost)
+        salt, login_secret = await _derive_login_secret(password, config.kdf_iterations)
+        password_hash = await hash_secret(login_secret, config.password_cost)
         account = await database.accounts.create(
-            username, role, languages, args.capacity, password_hash
+            username,
+            role,
+            languages,
+            args.capacity,
+            password_hash,
+            kdf_salt=salt,
+            kdf_iterations=config.kdf_iterations,
         )
     finally:
         await database.close()
     print(f"created {account.role.value} {account.username!r} (id {account.id})")
     return EXIT_OK
+
+
+async def _derive_login_secret(password: str, iterations: int) -> tuple[bytes, bytes]:
+    """A fresh salt and the login secret the client will derive from ``password``
+    (PBKDF2 in a worker thread); the server stores only Argon2id of the secret."""
+    import secrets
+
+    from crypto.errors import CryptoError
+    from crypto.password import SALT_BYTES, derive_password_keys
+
+    salt = secrets.token_bytes(SALT_BYTES)
+    try:
+        keys = await asyncio.to_thread(derive_password_keys, password, salt, iterations)
+    except CryptoError as exc:
+        raise UsageError(f"cannot use this password ({exc.code})") from None
+    return salt, keys.login_secret
 
 
 def _describe(account: StaffAccount) -> str:

@@ -43,13 +43,16 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import ClassVar, Final, Self, TypedDict, TypeVar, Unpack
+from typing import ClassVar, Final, NoReturn, Self, TypedDict, TypeVar, Unpack
 
 import aiohttp
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.typing import Origin
 
+from crypto.encoding import b64u_decode, b64u_encode
+from crypto.errors import CryptoError
+from crypto.password import PBKDF2_ITERATIONS, derive_password_keys
 from helpline.client_delivery import ChatDelivery, Envelope
 from helpline.errors import AuthError, HelplineError, ProtocolError
 from helpline.wire import (
@@ -127,37 +130,84 @@ class CloseInfo:
         return self.code not in STOP_CODES
 
 
-async def login(http_base: str, username: str, password: str) -> str:
-    """``POST /api/login`` (§6) and return the ``helpline_session`` cookie's value.
+async def login(
+    http_base: str, username: str, password: str, *, min_iterations: int = PBKDF2_ITERATIONS
+) -> str:
+    """Sign in (§6) and return the ``helpline_session`` cookie's value.
+
+    The password never leaves this process: ``GET /api/salt`` gives the
+    account's salt and iteration count, PBKDF2 (in a worker thread) derives the
+    login secret (``crypto.password``), and ``POST /api/login`` sends only that.
+    A server asking for fewer than ``min_iterations`` is refused: with a cheap
+    derivation, whoever runs the server could guess the password from the login
+    secret and so unwrap the identity key (docs/crypto.md). Only tests lower it.
 
     Raises :class:`~helpline.errors.AuthError` with code ``bad_credentials``,
     ``rate_limited`` (the message carries ``retry_after_s``) or ``unauthorized``.
     """
     http_base = http_base.rstrip("/")
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(
-            http_base + "/api/login",
-            json={"username": username, "password": password},
-            headers={"Origin": http_base},
-        ) as response,
-    ):
-        if response.status == 200:
-            morsel = response.cookies.get(SESSION_COOKIE)
-            if morsel is None or not morsel.value:
-                raise AuthError("login answered without a session cookie", code="unauthorized")
-            return morsel.value
+    async with aiohttp.ClientSession() as session:
+        async with session.get(http_base + "/api/salt", params={"username": username}) as response:
+            body = await _json_body(response)
+            if response.status != 200:
+                _login_failed(response.status, body)
+            salt, iterations = _salt_answer(body)
+            if iterations < min_iterations:
+                raise AuthError(
+                    f"the server asks for only {iterations} PBKDF2 iterations", code="weak_kdf"
+                )
         try:
-            body = await response.json(content_type=None)
-        except (ValueError, aiohttp.ClientError):
-            body = None
-        error = body.get("error") if isinstance(body, dict) else None
-        if response.status == 429:
-            retry = body.get("retry_after_s") if isinstance(body, dict) else None
-            raise AuthError(f"login rate-limited; retry after {retry} s", code="rate_limited")
-        if response.status == 401:
-            raise AuthError("bad username or password", code=str(error or "bad_credentials"))
-        raise AuthError(f"login failed with HTTP {response.status}", code="unauthorized")
+            keys = await asyncio.to_thread(derive_password_keys, password, salt, iterations)
+        except CryptoError as exc:
+            raise AuthError(f"cannot derive the login secret ({exc.code})") from None
+        async with session.post(
+            http_base + "/api/login",
+            json={"username": username, "secret": b64u_encode(keys.login_secret)},
+            headers={"Origin": http_base},
+        ) as response:
+            if response.status == 200:
+                morsel = response.cookies.get(SESSION_COOKIE)
+                if morsel is None or not morsel.value:
+                    raise AuthError("login answered without a session cookie", code="unauthorized")
+                return morsel.value
+            _login_failed(response.status, await _json_body(response))
+
+
+#: The most PBKDF2 iterations a server may ask for (more would stall the client).
+MAX_KDF_ITERATIONS: Final = 10_000_000
+
+
+async def _json_body(response: aiohttp.ClientResponse) -> object:
+    try:
+        return await response.json(content_type=None)
+    except (ValueError, aiohttp.ClientError):
+        return None
+
+
+def _salt_answer(body: object) -> tuple[bytes, int]:
+    salt = body.get("salt") if isinstance(body, dict) else None
+    iterations = body.get("iterations") if isinstance(body, dict) else None
+    if (
+        not isinstance(salt, str)
+        or not isinstance(iterations, int)
+        or isinstance(iterations, bool)
+        or not 1 <= iterations <= MAX_KDF_ITERATIONS
+    ):
+        raise AuthError("the server's salt answer is malformed", code="unauthorized")
+    try:
+        return b64u_decode(salt), iterations
+    except CryptoError:
+        raise AuthError("the server's salt is not base64url", code="unauthorized") from None
+
+
+def _login_failed(status: int, body: object) -> NoReturn:
+    error = body.get("error") if isinstance(body, dict) else None
+    if status == 429:
+        retry = body.get("retry_after_s") if isinstance(body, dict) else None
+        raise AuthError(f"login rate-limited; retry after {retry} s", code="rate_limited")
+    if status == 401:
+        raise AuthError("bad username or password", code=str(error or "bad_credentials"))
+    raise AuthError(f"login failed with HTTP {status}", code="unauthorized")
 
 
 def http_base_of(ws_base: str) -> str:
@@ -758,12 +808,24 @@ class CounsellorClient(_Client):
         self.welcome: StaffWelcome | None = None
         self.status: StatusUpdate | None = None
 
-    async def login(self, http_base: str | None, username: str, password: str) -> str:
+    async def login(
+        self,
+        http_base: str | None,
+        username: str,
+        password: str,
+        *,
+        min_iterations: int = PBKDF2_ITERATIONS,
+    ) -> str:
         """Sign in over HTTP (§6) and keep the session cookie for the WebSocket.
 
         ``http_base`` None means the server's own origin (``ws://h:p`` → ``http://h:p``).
         """
-        self.cookie = await login(http_base or http_base_of(self.base_url), username, password)
+        self.cookie = await login(
+            http_base or http_base_of(self.base_url),
+            username,
+            password,
+            min_iterations=min_iterations,
+        )
         return self.cookie
 
     async def connect(self) -> StaffWelcome:

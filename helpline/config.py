@@ -14,9 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from crypto.encoding import b64u_decode
+from crypto.errors import CryptoError
 from helpline.errors import ConfigError
 
 DEFAULT_DATA_DIR = Path("var")
+KDF_ITERATIONS_MIN = 1000
+KDF_ITERATIONS_MAX = 10_000_000
 
 
 def default_database_url(data_dir: Path = DEFAULT_DATA_DIR) -> str:
@@ -68,6 +72,12 @@ class Config:
     login_global_per_s: float = 20.0
     # Argon2id cost; tests lower it. "interactive" or "moderate" (PyNaCl's presets).
     password_cost: str = "interactive"  # noqa: S105 - a cost preset, not a password
+    # PBKDF2-SHA-256 iterations for new login secrets (docs/crypto.md); tests lower it.
+    kdf_iterations: int = 600_000
+
+    # The organisation's Ed25519 public key (base64url, 32 bytes), docs/crypto.md.
+    # Empty: development mode, with a development key under data_dir (never in production).
+    org_public_key: str = ""
 
     @property
     def effective_database_url(self) -> str:
@@ -105,6 +115,23 @@ class Config:
             raise ConfigError("max_capacity must be at least 1")
         if self.password_cost not in ("interactive", "moderate", "min"):
             raise ConfigError("password_cost must be interactive, moderate or min")
+        if not KDF_ITERATIONS_MIN <= self.kdf_iterations <= KDF_ITERATIONS_MAX:
+            raise ConfigError(
+                f"kdf_iterations must be between {KDF_ITERATIONS_MIN} and {KDF_ITERATIONS_MAX}"
+            )
+        if self.org_public_key:
+            try:
+                b64u_decode(self.org_public_key, 32)
+            except CryptoError:
+                raise ConfigError(
+                    "org_public_key must be a 32-byte Ed25519 public key in base64url "
+                    "(as `python -m helpline keys init-org` prints it)"
+                ) from None
+
+    @property
+    def development(self) -> bool:
+        """No organisation key configured: the server makes and uses a development key."""
+        return not self.org_public_key
 
 
 def _is_language_code(code: str) -> bool:

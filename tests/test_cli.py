@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from crypto.password import derive_password_keys
 from helpline.cli import main
 from helpline.config import Config
 from helpline.store import Database
-from helpline.store.passwords import verify_password
+from helpline.store.accounts import KdfParams
+from helpline.store.passwords import verify_password, verify_secret
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "a long enough password"
@@ -24,6 +26,7 @@ PASSWORD = "a long enough password"
 def clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HELPLINE_")}
     env["HELPLINE_PASSWORD_COST"] = "min"
+    env["HELPLINE_KDF_ITERATIONS"] = "1000"
     env.update(extra)
     return env
 
@@ -54,6 +57,7 @@ def hermetic(monkeypatch: pytest.MonkeyPatch) -> None:
         if name.startswith("HELPLINE_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("HELPLINE_PASSWORD_COST", "min")
+    monkeypatch.setenv("HELPLINE_KDF_ITERATIONS", "1000")
 
 
 def add_args(db_url: str, username: str = "alice", *extra: str) -> list[str]:
@@ -88,6 +92,14 @@ async def stored_login(db_url: str, username: str) -> tuple[object, str] | None:
         await db.close()
 
 
+async def stored_kdf(db_url: str, username: str) -> KdfParams | None:
+    db = await Database.open(db_url)
+    try:
+        return await db.accounts.kdf_params(username)
+    finally:
+        await db.close()
+
+
 def test_help_lists_the_subcommands() -> None:
     result = helpline("--help")
     assert result.returncode == 0
@@ -110,8 +122,17 @@ def test_account_add_creates_an_account_whose_password_verifies(db_url: str) -> 
     assert account == type(account)(
         id=1, username="alice", role="counsellor", languages=("en", "de"), capacity=2
     )
-    assert asyncio.run(verify_password(password_hash, PASSWORD))
-    assert not asyncio.run(verify_password(password_hash, PASSWORD + "\n"))
+    # What is stored is Argon2id of the login secret derived with the account's own
+    # salt and the configured iterations, never of the password itself.
+    kdf = asyncio.run(stored_kdf(db_url, "alice"))
+    assert kdf is not None
+    assert len(kdf.salt) == 16
+    assert kdf.iterations == 1000
+    secret = derive_password_keys(PASSWORD, kdf.salt, kdf.iterations).login_secret
+    assert asyncio.run(verify_secret(password_hash, secret))
+    wrong = derive_password_keys(PASSWORD + "\n", kdf.salt, kdf.iterations).login_secret
+    assert not asyncio.run(verify_secret(password_hash, wrong))
+    assert not asyncio.run(verify_password(password_hash, PASSWORD))
 
 
 def test_account_list_shows_accounts_without_secrets(db_url: str) -> None:

@@ -10,6 +10,8 @@ import pytest
 from aiohttp import web
 from websockets.asyncio.server import ServerConnection, serve
 
+from crypto.encoding import b64u_encode
+from crypto.password import derive_password_keys
 from helpline.client import ClientError, CounsellorClient, SeekerClient, login
 from helpline.client_delivery import ChatDelivery, Envelope
 from helpline.core.ids import b64u
@@ -369,12 +371,23 @@ async def test_sending_needs_a_chat(script: Script) -> None:
 # Staff login over HTTP ----------------------------------------------------------------------
 
 
+LOGIN_SALT = bytes(range(16))
+LOGIN_ITERATIONS = 1000
+
+
 @pytest.fixture
 async def login_server() -> AsyncIterator[str]:
+    right = b64u_encode(derive_password_keys("right", LOGIN_SALT, LOGIN_ITERATIONS).login_secret)
+
+    async def salt(request: web.Request) -> web.Response:
+        assert request.query["username"]
+        return web.json_response({"salt": b64u_encode(LOGIN_SALT), "iterations": LOGIN_ITERATIONS})
+
     async def handle(request: web.Request) -> web.Response:
         body = await request.json()
         assert request.headers["Origin"] == str(request.url.origin())
-        if body == {"username": "alice", "password": "right"}:
+        assert "password" not in body  # the password never leaves the client
+        if body == {"username": "alice", "secret": right}:
             response = web.json_response({"username": "alice", "role": "counsellor"})
             response.set_cookie("helpline_session", "cookie-value", httponly=True)
             return response
@@ -383,6 +396,7 @@ async def login_server() -> AsyncIterator[str]:
         return web.json_response({"error": "bad_credentials"}, status=401)
 
     app = web.Application()
+    app.router.add_get("/api/salt", salt)
     app.router.add_post("/api/login", handle)
     runner = web.AppRunner(app)
     await runner.setup()
@@ -396,10 +410,18 @@ async def login_server() -> AsyncIterator[str]:
 
 
 async def test_login_returns_the_session_cookie(login_server: str) -> None:
-    assert await login(login_server, "alice", "right") == "cookie-value"
+    low = LOGIN_ITERATIONS
+    assert await login(login_server, "alice", "right", min_iterations=low) == "cookie-value"
     client = CounsellorClient(login_server.replace("http://", "ws://"))
-    assert await client.login(None, "alice", "right") == "cookie-value"
+    assert await client.login(None, "alice", "right", min_iterations=low) == "cookie-value"
     assert client.cookie == "cookie-value"
+
+
+async def test_login_refuses_a_server_asking_for_a_cheap_derivation(login_server: str) -> None:
+    """A server must not get a login secret it could brute-force back to the password."""
+    with pytest.raises(AuthError) as info:
+        await login(login_server, "alice", "right")  # 1,000 < 600,000 iterations
+    assert info.value.code == "weak_kdf"
 
 
 @pytest.mark.parametrize(
@@ -407,5 +429,5 @@ async def test_login_returns_the_session_cookie(login_server: str) -> None:
 )
 async def test_login_failures_are_auth_errors(login_server: str, username: str, code: str) -> None:
     with pytest.raises(AuthError) as info:
-        await login(login_server, username, "wrong")
+        await login(login_server, username, "wrong", min_iterations=LOGIN_ITERATIONS)
     assert info.value.code == code

@@ -1,9 +1,11 @@
 """Storage: staff accounts, staff sessions and chat statistics (SQLAlchemy 2, async).
 
 What is stored is exactly what ``docs/privacy.md`` allows: staff data, the
-SHA-256 of each staff session token (never the token), and one
-:class:`~helpline.core.stats.ChatSummary` per chat. Nothing about a seeker's
-connection (address, user agent) and no content ever reaches this package.
+SHA-256 of each staff session token (never the token), counsellors' public
+identity keys with their wrapped seeds and certificates, the organisation's
+revocation list, and one :class:`~helpline.core.stats.ChatSummary` per chat.
+Nothing about a seeker's connection (address, user agent) and no content ever
+reaches this package.
 
 Repositories return core types; every database or driver error leaves this
 package as :class:`helpline.errors.StoreError`. The package never imports the
@@ -15,6 +17,15 @@ from __future__ import annotations
 from helpline.store.accounts import AccountRepository
 from helpline.store.chat_stats import ChatStatsRepository
 from helpline.store.engine import Database
+from helpline.store.identity import IdentityRepository
 from helpline.store.sessions import SessionRepository
+from helpline.store.settings import SettingsRepository
 
-__all__ = ["AccountRepository", "ChatStatsRepository", "Database", "SessionRepository"]
+__all__ = [
+    "AccountRepository",
+    "ChatStatsRepository",
+    "Database",
+    "IdentityRepository",
+    "SessionRepository",
+    "SettingsRepository",
+]

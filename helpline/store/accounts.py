@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import builtins
+import os
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,7 +16,19 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from helpline.core.staff import Role, StaffAccount
 from helpline.errors import StoreError
 from helpline.store._base import Transactions
-from helpline.store.models import staff_accounts, staff_sessions
+from helpline.store.models import KDF_SALT_BYTES, identity_keys, staff_accounts, staff_sessions
+
+#: The PBKDF2 iteration count when a caller gives none (crypto.password.PBKDF2_ITERATIONS).
+DEFAULT_KDF_ITERATIONS = 600_000
+
+
+@dataclass(frozen=True, slots=True)
+class KdfParams:
+    """What a client needs to derive an account's login secret from its password."""
+
+    salt: bytes
+    iterations: int
+
 
 _ACCOUNT_COLUMNS = (
     staff_accounts.c.id,
@@ -49,6 +63,10 @@ def account_from_row(row: sa.Row[*tuple[Any, ...]]) -> StaffAccount:
     )
 
 
+class _Unchanged(Exception):
+    """Rolls a transaction back on purpose (never leaves this module)."""
+
+
 class AccountRepository:
     """Create, find and change staff accounts. Password hashes stay in here and
     in :meth:`find_login`; :class:`StaffAccount` never carries one."""
@@ -65,10 +83,21 @@ class AccountRepository:
         languages: tuple[str, ...],
         capacity: int,
         password_hash: str,
+        *,
+        kdf_salt: bytes | None = None,
+        kdf_iterations: int = DEFAULT_KDF_ITERATIONS,
     ) -> StaffAccount:
-        """Add an account; a taken username raises ``StoreError(code="duplicate_username")``."""
+        """Add an account; a taken username raises ``StoreError(code="duplicate_username")``.
+
+        ``password_hash`` is Argon2id of the login secret the client derives with
+        ``kdf_salt`` and ``kdf_iterations``; without a salt a random one is
+        stored (only useful to tests that never sign in).
+        """
         role = Role(role)
         encoded = encode_languages(languages)
+        salt = os.urandom(KDF_SALT_BYTES) if kdf_salt is None else kdf_salt
+        if len(salt) != KDF_SALT_BYTES or kdf_iterations < 1:
+            raise StoreError("bad key derivation parameters", code="bad_kdf")
         try:
             async with self._tx.begin(write=True) as conn:
                 result = await conn.execute(
@@ -81,6 +110,8 @@ class AccountRepository:
                         password_hash=password_hash,
                         disabled=False,
                         created_at=time.time(),
+                        kdf_salt=salt,
+                        kdf_iterations=kdf_iterations,
                     )
                     .returning(staff_accounts.c.id)
                 )
@@ -130,6 +161,75 @@ class AccountRepository:
             return None
         return account_from_row(row), str(row.password_hash)
 
+    async def kdf_params(self, username: str) -> KdfParams | None:
+        """The account's salt and iteration count, or None if there is no such account."""
+        async with self._tx.begin() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(staff_accounts.c.kdf_salt, staff_accounts.c.kdf_iterations).where(
+                        staff_accounts.c.username == username
+                    )
+                )
+            ).first()
+        if row is None:
+            return None
+        return KdfParams(bytes(row.kdf_salt), int(row.kdf_iterations))
+
+    async def password_hash(self, account_id: int) -> str | None:
+        async with self._tx.begin() as conn:
+            found = await conn.scalar(
+                sa.select(staff_accounts.c.password_hash).where(staff_accounts.c.id == account_id)
+            )
+        return None if found is None else str(found)
+
+    async def change_login_secret(
+        self,
+        account_id: int,
+        *,
+        old_hash: str,
+        new_hash: str,
+        kdf: KdfParams,
+        wrapped_seed: bytes | None,
+    ) -> bool:
+        """Replace the login secret's hash and parameters and, if given, re-wrap the
+        identity seed, in one transaction. Only if the stored hash is still
+        ``old_hash`` (the one the caller verified): False when it changed meanwhile,
+        or when ``wrapped_seed`` is given and the account has no identity key, or
+        is not given and the account has one."""
+        if len(kdf.salt) != KDF_SALT_BYTES or kdf.iterations < 1:
+            raise StoreError("bad key derivation parameters", code="bad_kdf")
+        try:
+            async with self._tx.begin(write=True) as conn:
+                result = await conn.execute(
+                    staff_accounts.update()
+                    .where(staff_accounts.c.id == account_id)
+                    .where(staff_accounts.c.password_hash == old_hash)
+                    .values(
+                        password_hash=new_hash, kdf_salt=kdf.salt, kdf_iterations=kdf.iterations
+                    )
+                )
+                if result.rowcount != 1:
+                    raise _Unchanged
+                if wrapped_seed is not None:
+                    result = await conn.execute(
+                        identity_keys.update()
+                        .where(identity_keys.c.account_id == account_id)
+                        .values(wrapped_seed=wrapped_seed)
+                    )
+                    if result.rowcount != 1:
+                        raise _Unchanged
+                elif (
+                    await conn.scalar(
+                        sa.select(identity_keys.c.account_id).where(
+                            identity_keys.c.account_id == account_id
+                        )
+                    )
+                ) is not None:
+                    raise _Unchanged  # a key whose seed would stay wrapped under the old password
+        except _Unchanged:  # rolled back: nothing was written
+            return False
+        return True
+
     async def count(self) -> int:
         async with self._tx.begin() as conn:
             result = await conn.execute(sa.select(sa.func.count()).select_from(staff_accounts))
@@ -166,4 +266,11 @@ class AccountRepository:
             raise StoreError(f"no staff account with id {account_id}", code="not_found")
 
 
-__all__ = ["AccountRepository", "account_from_row", "decode_languages", "encode_languages"]
+__all__ = [
+    "DEFAULT_KDF_ITERATIONS",
+    "AccountRepository",
+    "KdfParams",
+    "account_from_row",
+    "decode_languages",
+    "encode_languages",
+]

@@ -33,7 +33,9 @@ from helpline.errors import StoreError
 from helpline.store._base import DRIVER_ERRORS, WRITE_OPTION, Transactions, store_error
 from helpline.store.accounts import AccountRepository
 from helpline.store.chat_stats import ChatStatsRepository
+from helpline.store.identity import IdentityRepository
 from helpline.store.sessions import SessionRepository
+from helpline.store.settings import SettingsRepository
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Any constant will do; it only has to be the same in every process.
@@ -127,6 +129,8 @@ class Database:
     accounts: AccountRepository
     sessions: SessionRepository
     chat_stats: ChatStatsRepository
+    identity: IdentityRepository
+    settings: SettingsRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -134,6 +138,8 @@ class Database:
         self.accounts = AccountRepository(self._tx)
         self.sessions = SessionRepository(self._tx)
         self.chat_stats = ChatStatsRepository(self._tx)
+        self.identity = IdentityRepository(self._tx)
+        self.settings = SettingsRepository(self._tx)
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True) -> Database:

@@ -21,6 +21,9 @@ NAMING_CONVENTION = {
 metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 USERNAME_MAX = 64
+KDF_SALT_BYTES = 16
+IDENTITY_KEY_BYTES = 32
+IDENTITY_STATES = ("pending", "valid", "revoked")
 
 staff_accounts = sa.Table(
     "staff_accounts",
@@ -34,9 +37,15 @@ staff_accounts = sa.Table(
     sa.Column("password_hash", sa.String(255), nullable=False),
     sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", sa.Double, nullable=False),
+    # The password is never seen by the server: the client derives a login secret
+    # with PBKDF2 under this salt and iteration count (docs/crypto.md), and
+    # password_hash is Argon2id of that secret.
+    sa.Column("kdf_salt", sa.LargeBinary(KDF_SALT_BYTES), nullable=False),
+    sa.Column("kdf_iterations", sa.Integer, nullable=False),
     sa.UniqueConstraint("username"),
     sa.CheckConstraint("role IN ('counsellor', 'supervisor')", name="role"),
     sa.CheckConstraint("capacity >= 0", name="capacity"),
+    sa.CheckConstraint("kdf_iterations > 0", name="kdf_iterations"),
 )
 
 # A staff session is known only by the SHA-256 of its token: a copy of the
@@ -76,4 +85,40 @@ settings = sa.Table(
     metadata,
     sa.Column("key", sa.String(64), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
+)
+
+# A counsellor's Ed25519 identity key (HLP1): the public key, its seed wrapped
+# under a key derived from the password (the server cannot unwrap it), and the
+# organisation's certificate once there is one. ``not_after`` and ``handle``
+# repeat what the certificate says, for listing without parsing it.
+identity_keys = sa.Table(
+    "identity_keys",
+    metadata,
+    sa.Column(
+        "account_id",
+        sa.Integer,
+        sa.ForeignKey("staff_accounts.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("ik", sa.LargeBinary(IDENTITY_KEY_BYTES), nullable=False),
+    sa.Column("wrapped_seed", sa.LargeBinary(128), nullable=False),
+    sa.Column("cert", sa.LargeBinary(512), nullable=True),
+    sa.Column("handle", sa.String(64), nullable=True),
+    sa.Column("not_after", sa.BigInteger, nullable=True),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.Column("certified_at", sa.Double, nullable=True),
+    sa.UniqueConstraint("ik"),
+    sa.CheckConstraint("state IN ('pending', 'valid', 'revoked')", name="state"),
+)
+
+# The organisation's current signed revocation list: one row (id 1) at most.
+revocation_list = sa.Table(
+    "revocation_list",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("blob", sa.LargeBinary, nullable=False),
+    sa.Column("issued_at", sa.BigInteger, nullable=False),
+    sa.Column("stored_at", sa.Double, nullable=False),
+    sa.CheckConstraint("id = 1", name="single_row"),
 )

@@ -1,5 +1,9 @@
 """Staff password hashes: Argon2id through PyNaCl (libsodium).
 
+What is hashed is the 32-byte *login secret* the client derives from the
+password with PBKDF2 (``crypto.password``; docs/crypto.md): the server never
+sees the password itself (:func:`hash_secret`, :func:`verify_secret`).
+
 Hashing costs tens of milliseconds and 64 MiB (``interactive``) or about a
 second and 256 MiB (``moderate``), so it runs in a worker thread and never
 blocks the event loop; at most :data:`MAX_PARALLEL` hashes run at once, which
@@ -67,3 +71,19 @@ async def verify_password(stored: str, password: str) -> bool:
     except UnicodeEncodeError:  # lone surrogates cannot be a stored password
         return False
     return await asyncio.to_thread(_verify, stored.encode("ascii"), secret)
+
+
+async def hash_secret(secret: bytes, cost: str) -> str:
+    """Hash a login secret (raw bytes) with the Argon2id ``cost`` preset."""
+    try:
+        opslimit, memlimit = COSTS[cost]
+    except KeyError:
+        raise ConfigError(f"unknown password cost {cost!r}") from None
+    return await asyncio.to_thread(_hash, bytes(secret), opslimit, memlimit)
+
+
+async def verify_secret(stored: str, secret: bytes) -> bool:
+    """True if the login secret ``secret`` matches ``stored``. Never raises for bad input."""
+    if not stored.startswith(PREFIX) or len(stored) > _MAX_STORED or not stored.isascii():
+        return False
+    return await asyncio.to_thread(_verify, stored.encode("ascii"), bytes(secret))

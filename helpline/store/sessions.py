@@ -108,6 +108,16 @@ class SessionRepository:
                 staff_sessions.delete().where(staff_sessions.c.account_id == account_id)
             )
 
+    async def delete_others(self, account_id: int, keep: str) -> None:
+        """End every session of an account but the one of token ``keep``."""
+        async with self._tx.begin(write=True) as conn:
+            await conn.execute(
+                staff_sessions.delete().where(
+                    staff_sessions.c.account_id == account_id,
+                    staff_sessions.c.token_hash != hash_token(keep),
+                )
+            )
+
     async def _delete_hash(self, token_hash: str) -> None:
         async with self._tx.begin(write=True) as conn:
             await conn.execute(

@@ -1,7 +1,9 @@
 """The application factory and ``serve`` (what ``python run.py`` runs).
 
 Resources open and close through ``cleanup_ctx``: the database (migrated at
-start), the hub (its tick and statistics tasks). aiohttp's access log is off:
+start), the organisation key and identity keys (:mod:`helpline.web.trust`;
+in development mode a warning is printed at every start), the hub (its tick
+and statistics tasks). aiohttp's access log is off:
 its default format records the client's address and user agent, which this
 service never keeps (docs/privacy.md).
 """
@@ -17,10 +19,12 @@ import helpline
 from helpline.config import Config
 from helpline.logging import configure_logging
 from helpline.store.engine import Database
-from helpline.web import sockets, staff_api
+from helpline.web import identity_api, sockets, staff_api
+from helpline.web.api import api_error_middleware
 from helpline.web.hub import Hub
-from helpline.web.keys import CONFIG, DATABASE, HUB
+from helpline.web.keys import CONFIG, DATABASE, HUB, TRUST
 from helpline.web.security import add_security_headers, security_middleware
+from helpline.web.trust import DEV_KEY_FILE, DEVELOPMENT_WARNING, Trust, load_org_key
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +50,24 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
     await database.close()
 
 
+async def _trust_ctx(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    org = load_org_key(config)
+    if org.development:
+        print(
+            DEVELOPMENT_WARNING.format(
+                path=config.data_dir / DEV_KEY_FILE, fingerprint=org.fingerprint
+            ),
+            flush=True,
+        )
+    trust = Trust(config, app[DATABASE], org)
+    await trust.start()
+    app[TRUST] = trust
+    yield
+
+
 async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
-    hub = Hub(app[CONFIG], app[DATABASE])
+    hub = Hub(app[CONFIG], app[DATABASE], chat_gate=app[TRUST].refusal)
     app[HUB] = hub
     await staff_api.setup_login(app)
     await hub.start()
@@ -57,15 +77,17 @@ async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(config: Config) -> web.Application:
     app = web.Application(
-        middlewares=[security_middleware],
+        middlewares=[security_middleware, api_error_middleware],
         client_max_size=64 * 1024,
     )
     app[CONFIG] = config
     app.cleanup_ctx.append(_database_ctx)
+    app.cleanup_ctx.append(_trust_ctx)
     app.cleanup_ctx.append(_hub_ctx)
     app.on_response_prepare.append(add_security_headers)
     app.router.add_get("/healthz", healthz)
     app.router.add_routes(staff_api.routes)
+    app.router.add_routes(identity_api.routes)
     app.router.add_routes(sockets.routes)
     return app
 

@@ -36,6 +36,7 @@ from helpline.core.effects import (
     Delivered,
     Effect,
     RecordChat,
+    StaffWelcome,
 )
 from helpline.core.ratelimit import TokenBucket
 from helpline.core.staff import StaffAccount
@@ -78,15 +79,32 @@ def core_settings(config: Config) -> CoreSettings:
     )
 
 
+#: Why an account may not take chats now (None: it may): ``(account_id, now) -> reason``.
+ChatGate = Callable[[int, float], str | None]
+
+
 class Hub:
+    """Connections, frames in, effects out.
+
+    ``chat_gate``, when set, is asked before a counsellor goes ``available``:
+    an account whose identity key is missing, uncertified, expired or revoked
+    cannot take chats (docs/protocol.md §2.5 ``not_allowed``).
+    """
+
     def __init__(
-        self, config: Config, database: Database, clock: Callable[[], float] = time.time
+        self,
+        config: Config,
+        database: Database,
+        clock: Callable[[], float] = time.time,
+        chat_gate: ChatGate | None = None,
     ) -> None:
         self.config = config
         self.database = database
         self.clock = clock
         self.switchboard = Switchboard(core_settings(config))
         self.connections: dict[ConnId, Connection] = {}
+        self.chat_gate = chat_gate
+        self._staff_accounts: dict[ConnId, int] = {}
         self._ids = itertools.count(1)
         self._stats: asyncio.Queue[ChatSummary] = asyncio.Queue(maxsize=STATS_QUEUE_MAX)
         self.stats_dropped = 0
@@ -130,6 +148,7 @@ class Hub:
 
     async def closed(self, conn: Connection) -> None:
         self.connections.pop(conn.id, None)
+        self._staff_accounts.pop(conn.id, None)
         await conn.finish()
         self.run(self.switchboard.connection_lost(conn.id, self.clock()))
 
@@ -219,6 +238,10 @@ class Hub:
             return []
         now = self.clock()
         if isinstance(frame, wire.SetStatus):
+            if frame.status == "available":
+                reason = self._refusal(conn, now)
+                if reason is not None:
+                    raise ProtocolError(reason, code="not_allowed")
             return sb.counsellor_status(conn, frame.status, frame.languages, frame.capacity, now)
         if isinstance(frame, wire.Accept):
             return sb.counsellor_accept(conn, frame.chat_id, now)
@@ -232,7 +255,32 @@ class Hub:
         return sb.counsellor_requeue(conn, frame.chat_id, now)
 
     def staff_connected(self, conn: Connection, account: StaffAccount) -> None:
-        self.run(self.switchboard.counsellor_connect(conn.id, account, self.clock()))
+        now = self.clock()
+        self._staff_accounts[conn.id] = account.id
+        effects = self.switchboard.counsellor_connect(conn.id, account, now)
+        self.run(effects)
+        kept_available = any(
+            isinstance(e, StaffWelcome) and e.status == "available" for e in effects
+        )
+        if kept_available and self._refusal(conn.id, now) is not None:
+            # Taken over from a lost connection while available, but the key is no
+            # longer good enough (revoked or expired meanwhile): away it is.
+            self.run(self.switchboard.counsellor_status(conn.id, "away", None, None, now))
+
+    def recheck_staff(self, account_ids: list[int]) -> None:
+        """Set these accounts away if the chat gate refuses them now (after a revocation)."""
+        now = self.clock()
+        wanted = set(account_ids)
+        for conn, account_id in list(self._staff_accounts.items()):
+            if account_id in wanted and self._refusal(conn, now) is not None:
+                with contextlib.suppress(ProtocolError):  # a connection already replaced
+                    self.run(self.switchboard.counsellor_status(conn, "away", None, None, now))
+
+    def _refusal(self, conn: ConnId, now: float) -> str | None:
+        account_id = self._staff_accounts.get(conn)
+        if self.chat_gate is None or account_id is None:
+            return None
+        return self.chat_gate(account_id, now)
 
     # -- effects out ---------------------------------------------------------------
 

@@ -11,7 +11,9 @@ from helpline.store.engine import Database
 
 if TYPE_CHECKING:
     from helpline.web.hub import Hub
+    from helpline.web.trust import Trust
 
 CONFIG = web.AppKey("config", Config)
 DATABASE = web.AppKey("database", Database)
 HUB: web.AppKey[Hub] = web.AppKey("hub")
+TRUST: web.AppKey[Trust] = web.AppKey("trust")

@@ -11,10 +11,10 @@ from __future__ import annotations
 from aiohttp import WSMsgType, web
 
 from helpline.errors import ProtocolError
+from helpline.web.api import current_account
 from helpline.web.encode import SEEKER, STAFF
-from helpline.web.keys import CONFIG, HUB
+from helpline.web.keys import CONFIG, HUB, TRUST
 from helpline.web.security import origin_allowed
-from helpline.web.staff_api import current_account
 
 routes = web.RouteTableDef()
 
@@ -53,6 +53,7 @@ async def staff_socket(request: web.Request) -> web.WebSocketResponse:
     account = await current_account(request)
     if account is None:
         raise web.HTTPUnauthorized(text="sign in first")
+    await request.app[TRUST].reload(account.id)  # the chat gate sees the key as stored now
     hub = request.app[HUB]
     ws = _socket(request)
     await ws.prepare(request)

@@ -1,93 +1,120 @@
-"""Staff HTTP API: login, logout, who am I (docs/protocol.md §6).
+"""Staff HTTP API: salt, login, logout, who am I, password change (docs/protocol.md §6).
 
-Passwords are checked against Argon2id hashes off the event loop. An unknown
-username costs the same hash work as a wrong password, so response times do
-not reveal which usernames exist. Rate limiting is per username and global,
-never per address (nothing about a client's address is used or kept).
+The server never receives a password. The client fetches the account's salt
+and iteration count (``GET /api/salt``), derives a 32-byte *login secret* with
+PBKDF2 (``crypto.password``) and sends that; the server keeps only an Argon2id
+hash of the secret. The other value derived from the password, the wrapping
+key, never leaves the client.
+
+``GET /api/salt`` answers every username the same way: a username without an
+account gets a fake salt, ``HMAC-SHA256(server secret, "HLP1/fake-salt" ‖
+username)[0:16]``, stable across requests and restarts, with the configured
+iteration count. Secrets are checked against Argon2id hashes off the event
+loop, and an unknown username costs the same hash work as a wrong secret, so
+neither answers nor response times reveal which usernames exist. Rate limiting
+is per username and global, never per address (nothing about a client's
+address is used or kept).
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
+import hmac
 import time
 
 from aiohttp import web
 
-from helpline.core.ratelimit import LoginLimiter
-from helpline.core.staff import StaffAccount
-from helpline.store.passwords import hash_password, verify_password
+from crypto.encoding import b64u_encode
+from helpline.core.ratelimit import LoginLimiter, TokenBucket
+from helpline.store.accounts import KdfParams
+from helpline.store.models import KDF_SALT_BYTES
+from helpline.store.passwords import hash_secret, verify_secret
+from helpline.store.settings import FAKE_SALT_SECRET
+from helpline.web.api import (
+    SESSION_COOKIE,
+    ApiError,
+    Body,
+    current_account,
+    signed_in,
+)
 from helpline.web.keys import CONFIG, DATABASE
 
-SESSION_COOKIE = "helpline_session"
+__all__ = ["SESSION_COOKIE", "current_account", "routes", "setup_login"]
+
 MAX_LOGIN_BODY = 4096
 MAX_USERNAME = 64
-MAX_PASSWORD = 1024
+SECRET_BYTES = 32
+WRAPPED_SEED_BYTES = 24 + 32 + 16  # nonce ‖ secretbox(seed): crypto.password.wrap_seed
+KDF_ITERATIONS_MAX = 10_000_000
+FAKE_SALT_LABEL = b"HLP1/fake-salt"
 
 LOGIN_LIMITER = web.AppKey("login_limiter", LoginLimiter)
+SALT_LIMITER = web.AppKey("salt_limiter", TokenBucket)
 DUMMY_HASH = web.AppKey("dummy_hash", str)
+FAKE_SALT_KEY = web.AppKey("fake_salt_key", bytes)
 
 routes = web.RouteTableDef()
 
 
 async def setup_login(app: web.Application) -> None:
     config = app[CONFIG]
+    now = time.time()
     app[LOGIN_LIMITER] = LoginLimiter(
         config.login_failures_before_lockout,
         config.login_lockout_max_s,
         config.login_global_per_s,
-        time.time(),
+        now,
     )
-    # Verified against for unknown usernames, so that they cost as much as a wrong password.
-    app[DUMMY_HASH] = await hash_password(
-        "not a real password, only for timing", config.password_cost
+    # Salt requests have a global budget of their own, as large as the login one.
+    app[SALT_LIMITER] = TokenBucket(
+        config.login_global_per_s, max(1.0, config.login_global_per_s), now
     )
+    # Verified against for unknown usernames, so that they cost as much as a wrong secret.
+    app[DUMMY_HASH] = await hash_secret(bytes(SECRET_BYTES), config.password_cost)
+    app[FAKE_SALT_KEY] = await app[DATABASE].settings.secret(FAKE_SALT_SECRET)
 
 
-async def current_account(request: web.Request) -> StaffAccount | None:
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        return None
-    config = request.app[CONFIG]
-    return await request.app[DATABASE].sessions.lookup(token, time.time(), config.session_idle_s)
+def fake_salt(key: bytes, username: str) -> bytes:
+    """The salt answered for a username that has no account."""
+    digest = hmac.new(key, FAKE_SALT_LABEL + username.encode("utf-8"), hashlib.sha256).digest()
+    return digest[:KDF_SALT_BYTES]
 
 
-def _error(status: int, code: str, **extra: object) -> web.Response:
-    return web.json_response({"error": code, **extra}, status=status)
+def _rate_limited(wait: float) -> ApiError:
+    return ApiError(429, "rate_limited", retry_after_s=int(wait) + 1)
+
+
+@routes.get("/api/salt")
+async def salt(request: web.Request) -> web.Response:
+    username = request.query.get("username", "")
+    if not 0 < len(username) <= MAX_USERNAME or "\x00" in username:
+        raise ApiError(400, "bad_field", field="username")
+    if not request.app[SALT_LIMITER].take(time.time()):
+        raise _rate_limited(0)
+    found = await request.app[DATABASE].accounts.kdf_params(username)
+    if found is None:
+        found = KdfParams(
+            fake_salt(request.app[FAKE_SALT_KEY], username), request.app[CONFIG].kdf_iterations
+        )
+    return web.json_response({"salt": b64u_encode(found.salt), "iterations": found.iterations})
 
 
 @routes.post("/api/login")
 async def login(request: web.Request) -> web.Response:
-    if request.content_length is not None and request.content_length > MAX_LOGIN_BODY:
-        return _error(413, "too_large")
-    try:
-        body = json.loads(await request.content.read(MAX_LOGIN_BODY + 1))
-    except (ValueError, UnicodeDecodeError):
-        return _error(400, "bad_json")
-    if not isinstance(body, dict):
-        return _error(400, "bad_json")
-    username, password = body.get("username"), body.get("password")
-    if (
-        not isinstance(username, str)
-        or not isinstance(password, str)
-        or not 0 < len(username) <= MAX_USERNAME
-        or not 0 < len(password) <= MAX_PASSWORD
-    ):
-        return _error(400, "bad_field")
+    body = await Body.read(request, ("username", "secret"), MAX_LOGIN_BODY)
+    username = body.text("username", MAX_USERNAME)
+    secret = body.data("secret", SECRET_BYTES)
     limiter = request.app[LOGIN_LIMITER]
     wait = limiter.retry_after(username, time.time())
     if wait > 0:
-        return web.json_response(
-            {"error": "rate_limited", "retry_after_s": int(wait) + 1},
-            status=429,
-            headers={"Retry-After": str(int(wait) + 1)},
-        )
+        raise _rate_limited(wait)
     database = request.app[DATABASE]
     found = await database.accounts.find_login(username)
     stored = found[1] if found is not None else request.app[DUMMY_HASH]
-    ok = await verify_password(stored, password)
+    ok = await verify_secret(stored, secret)
     if found is None or not ok or found[0].disabled:
         limiter.failed(username, time.time())
-        return _error(401, "bad_credentials")
+        raise ApiError(401, "bad_credentials")
     limiter.succeeded(username)
     account = found[0]
     token = await database.sessions.create(account.id, time.time())
@@ -103,6 +130,54 @@ async def login(request: web.Request) -> web.Response:
     return response
 
 
+@routes.post("/api/password")
+async def change_password(request: web.Request) -> web.Response:
+    """New login secret, salt (and iteration count) and re-wrapped identity seed, at once."""
+    account = await signed_in(request)
+    config = request.app[CONFIG]
+    body = await Body.read(
+        request, ("secret", "new_secret", "new_salt", "new_iterations", "wrapped_seed")
+    )
+    secret = body.data("secret", SECRET_BYTES)
+    new_secret = body.data("new_secret", SECRET_BYTES)
+    new_salt = body.data("new_salt", KDF_SALT_BYTES)
+    iterations = config.kdf_iterations
+    if body.has("new_iterations"):
+        iterations = body.integer("new_iterations", config.kdf_iterations, KDF_ITERATIONS_MAX)
+    wrapped_seed = None
+    if body.has("wrapped_seed"):
+        wrapped_seed = body.data("wrapped_seed", WRAPPED_SEED_BYTES)
+    database = request.app[DATABASE]
+    has_key = await database.identity.get(account.id) is not None
+    if has_key and wrapped_seed is None:
+        raise ApiError(400, "bad_field", field="wrapped_seed")
+    if not has_key and wrapped_seed is not None:
+        raise ApiError(409, "no_identity")
+
+    limiter = request.app[LOGIN_LIMITER]
+    wait = limiter.retry_after(account.username, time.time())
+    if wait > 0:
+        raise _rate_limited(wait)
+    stored = await database.accounts.password_hash(account.id)
+    if stored is None or not await verify_secret(stored, secret):
+        limiter.failed(account.username, time.time())
+        raise ApiError(401, "bad_credentials")
+    limiter.succeeded(account.username)
+    new_hash = await hash_secret(new_secret, config.password_cost)
+    changed = await database.accounts.change_login_secret(
+        account.id,
+        old_hash=stored,
+        new_hash=new_hash,
+        kdf=KdfParams(new_salt, iterations),
+        wrapped_seed=wrapped_seed,
+    )
+    if not changed:  # changed by another request meanwhile, or the key went away
+        raise ApiError(409, "conflict")
+    token = request.cookies.get(SESSION_COOKIE, "")
+    await database.sessions.delete_others(account.id, token)
+    return web.json_response({"iterations": iterations})
+
+
 @routes.post("/api/logout")
 async def logout(request: web.Request) -> web.Response:
     token = request.cookies.get(SESSION_COOKIE)
@@ -115,9 +190,7 @@ async def logout(request: web.Request) -> web.Response:
 
 @routes.get("/api/me")
 async def me(request: web.Request) -> web.Response:
-    account = await current_account(request)
-    if account is None:
-        return _error(401, "unauthorized")
+    account = await signed_in(request)
     return web.json_response(
         {
             "username": account.username,

@@ -14,6 +14,9 @@ import aiohttp
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from crypto.encoding import b64u_decode, b64u_encode
+from crypto.password import derive_password_keys
+
 TIMEOUT = 10.0
 
 
@@ -68,12 +71,25 @@ class RawPeer:
         await self.ws.close()
 
 
+async def login_secret(http: str, username: str, password: str) -> str:
+    """The base64url login secret for ``password``, after ``GET /api/salt`` (§6)."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{http}/api/salt", params={"username": username}) as response,
+    ):
+        assert response.status == 200, await response.text()
+        answer = await response.json()
+    keys = derive_password_keys(password, b64u_decode(answer["salt"]), answer["iterations"])
+    return b64u_encode(keys.login_secret)
+
+
 async def login(http: str, username: str, password: str) -> str:
+    secret = await login_secret(http, username, password)
     async with (
         aiohttp.ClientSession() as session,
         session.post(
             f"{http}/api/login",
-            json={"username": username, "password": password},
+            json={"username": username, "secret": secret},
             headers={"Origin": http},
         ) as response,
     ):

@@ -17,7 +17,7 @@ import pytest
 import websockets
 
 from tests.e2e.conftest import PASSWORD, RunningServer, ServerFactory
-from tests.e2e.raw import RawPeer, login
+from tests.e2e.raw import RawPeer, login, login_secret
 
 
 @dataclass
@@ -269,7 +269,7 @@ async def test_state_changing_staff_requests_need_our_origin(
         for path in ("/api/login", "/api/logout"):
             async with session.post(
                 f"{small_server.http}{path}",
-                json={"username": "bystander", "password": PASSWORD},
+                json={"username": "bystander", "secret": "A" * 43},
                 headers={"Origin": "https://evil.example"},
             ) as response:
                 assert response.status == 403
@@ -294,24 +294,56 @@ async def test_compression_is_off_and_ids_are_random(
 async def test_login_errors_and_rate_limit(
     small_server: RunningServer, bystanders: Bystanders
 ) -> None:
+    right = await login_secret(small_server.http, "bystander", PASSWORD)
+    wrong = await login_secret(small_server.http, "bystander", "wrong password")
     async with aiohttp.ClientSession() as session:
         url = f"{small_server.http}/api/login"
         async with session.post(url, data="{oops") as response:
             assert (response.status, (await response.json())["error"]) == (400, "bad_json")
+        for body in (
+            {"username": "bystander", "password": PASSWORD},  # passwords are never sent
+            {"username": "bystander", "secret": PASSWORD},
+            {"username": "bystander", "secret": right + "="},
+            {"username": "bystander", "secret": right[:-2]},
+            {"username": "", "secret": right},
+        ):
+            async with session.post(url, json=body) as response:
+                assert (response.status, (await response.json())["error"]) == (
+                    400,
+                    "bad_field",
+                ), body
         statuses = []
         for _ in range(small_server.config.login_failures_before_lockout + 1):
             async with session.post(
-                url, json={"username": "bystander", "password": "wrong password"}
+                url, json={"username": "bystander", "secret": wrong}
             ) as response:
                 statuses.append(response.status)
         assert statuses[:-1] == [401] * small_server.config.login_failures_before_lockout
         assert statuses[-1] == 429
-        # Locked out even with the right password, until the lock-out passes.
-        async with session.post(
-            url, json={"username": "bystander", "password": PASSWORD}
-        ) as response:
+        # Locked out even with the right secret, until the lock-out passes.
+        async with session.post(url, json={"username": "bystander", "secret": right}) as response:
             assert response.status == 429
             assert int(response.headers["Retry-After"]) >= 1
+
+
+async def test_the_salt_endpoint_has_a_global_budget(
+    server_factory: ServerFactory,
+) -> None:
+    server = await server_factory(login_global_per_s=3.0)
+    async with aiohttp.ClientSession() as session:
+        statuses = []
+        for n in range(6):
+            async with session.get(
+                f"{server.http}/api/salt", params={"username": f"user{n}"}
+            ) as response:
+                statuses.append(response.status)
+                if response.status == 429:
+                    assert (await response.json())["error"] == "rate_limited"
+                    assert int(response.headers["Retry-After"]) >= 1
+        assert statuses[:3] == [200, 200, 200]
+        assert 429 in statuses[3:]
+        async with session.get(f"{server.http}/api/salt") as response:
+            assert response.status in (400, 429)
 
 
 async def test_end_with_an_unknown_outcome(

@@ -8,7 +8,7 @@ import time
 import aiohttp
 
 from tests.e2e.conftest import PASSWORD, ServerFactory
-from tests.e2e.raw import RawPeer, login
+from tests.e2e.raw import RawPeer, login, login_secret
 from tests.e2e.test_bad_input import open_chat
 
 
@@ -125,11 +125,12 @@ async def test_staff_session_me_and_logout(server_factory: ServerFactory) -> Non
 async def test_login_cookie_flags(server_factory: ServerFactory) -> None:
     server = await server_factory()
     await server.add_staff("counsellor")
+    secret = await login_secret(server.http, "counsellor", PASSWORD)
     async with (
         aiohttp.ClientSession() as session,
         session.post(
             f"{server.http}/api/login",
-            json={"username": "counsellor", "password": PASSWORD},
+            json={"username": "counsellor", "secret": secret},
         ) as response,
     ):
         assert response.status == 200

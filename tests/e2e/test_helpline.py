@@ -28,7 +28,7 @@ from helpline.wire import (
     StaffChatEnded,
     StaffMatched,
 )
-from tests.e2e.conftest import PASSWORD, RunningServer, ServerFactory
+from tests.e2e.conftest import KDF_ITERATIONS, PASSWORD, RunningServer, ServerFactory
 
 MESSAGES = 6  # each way, per chat
 COUNSELLORS = {
@@ -75,7 +75,9 @@ async def counsellor(
     server: RunningServer, name: str, scenario: Scenario, start: asyncio.Event, done: asyncio.Event
 ) -> None:
     languages, capacity = COUNSELLORS[name]
-    client = CounsellorClient(server.ws, cookie=await login(server.http, name, PASSWORD))
+    client = CounsellorClient(
+        server.ws, cookie=await login(server.http, name, PASSWORD, min_iterations=KDF_ITERATIONS)
+    )
     await client.connect()
     await start.wait()
     await client.set_status("available", languages, capacity)

@@ -23,6 +23,9 @@ import aiohttp
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from crypto.certs import identity_public_key
+from crypto.encoding import b64u_decode, b64u_encode
+from crypto.password import PasswordKeys, derive_password_keys, wrap_seed
 from tests.conftest import free_port
 
 CLIENT_ADDRESS = "127.0.0.23"
@@ -38,6 +41,7 @@ def _env(data_dir: Path) -> dict[str, str]:
         HELPLINE_DATA_DIR=str(data_dir),
         HELPLINE_LOG_LEVEL="DEBUG",
         HELPLINE_PASSWORD_COST="min",
+        HELPLINE_KDF_ITERATIONS="1000",
         HELPLINE_LANGUAGES="en,de",
         PYTHONASYNCIODEBUG="1",
     )
@@ -53,6 +57,15 @@ async def _frame(ws: ClientConnection, kind: str) -> dict[str, object]:
             return frame
 
 
+async def _derive(
+    session: aiohttp.ClientSession, http: str, username: str, password: str
+) -> PasswordKeys:
+    async with session.get(f"{http}/api/salt", params={"username": username}) as response:
+        assert response.status == 200
+        answer = await response.json()
+    return derive_password_keys(password, b64u_decode(answer["salt"]), answer["iterations"])
+
+
 def _payload(n: int) -> str:
     return CANARY + secrets.token_urlsafe(24) + str(n)
 
@@ -62,20 +75,35 @@ async def _chat(http: str, ws_base: str) -> None:
     async with aiohttp.ClientSession(
         connector=connector, headers={"User-Agent": STAFF_AGENT}
     ) as session:
-        # A failed login first: its username carries the canary too.
+        # A failed login first: its username carries the canary too, and it asks for a salt.
+        canary_keys = await _derive(session, http, "x" + CANARY, CANARY)
         async with session.post(
             f"{http}/api/login",
-            json={"username": "x" + CANARY, "password": CANARY},
+            json={"username": "x" + CANARY, "secret": b64u_encode(canary_keys.login_secret)},
             headers={"Origin": http},
         ) as response:
             assert response.status == 401
+        keys = await _derive(session, http, "counsellor1", PASSWORD)
         async with session.post(
             f"{http}/api/login",
-            json={"username": "counsellor1", "password": PASSWORD},
+            json={"username": "counsellor1", "secret": b64u_encode(keys.login_secret)},
             headers={"Origin": http},
         ) as response:
             assert response.status == 200
             cookie = response.cookies["helpline_session"].value
+        # The counsellor's identity key, created as the browser does (certified at
+        # once: the server runs in development mode).
+        seed = secrets.token_bytes(32)
+        async with session.put(
+            f"{http}/api/identity",
+            json={
+                "ik": b64u_encode(identity_public_key(seed)),
+                "wrapped_seed": b64u_encode(wrap_seed(seed, keys.wrapping_key)),
+            },
+            headers={"Origin": http, "Cookie": f"helpline_session={cookie}"},
+        ) as response:
+            assert response.status == 200
+            assert (await response.json())["state"] == "valid"
     staff = await websockets.connect(
         f"{ws_base}/ws/staff",
         additional_headers={"Cookie": f"helpline_session={cookie}", "Origin": http},
@@ -172,6 +200,9 @@ async def test_nothing_identifying_is_written(tmp_path: Path) -> None:
     written["stderr"] = err_path.read_bytes()
     assert any(name.startswith("helpline.sqlite3") for name in written), written.keys()
     assert b"DEBUG" in written["stderr"], "the server was not logging at its most verbose"
+    # Without an organisation key the server runs in development mode and says so.
+    assert b"WARNING: development mode" in written["stdout"]
+    assert b"keys init-org" in written["stdout"]
     for path, content in written.items():
         for secret in (
             CANARY,

@@ -22,7 +22,16 @@ from helpline.store.engine import MIGRATIONS_DIR, alembic_config, parse_url
 from helpline.store.models import metadata
 
 ROOT = Path(__file__).resolve().parents[2]
-TABLES = {"staff_accounts", "staff_sessions", "chat_stats", "settings", "alembic_version"}
+TABLES = {
+    "staff_accounts",
+    "staff_sessions",
+    "chat_stats",
+    "settings",
+    "identity_keys",
+    "revocation_list",
+    "alembic_version",
+}
+TABLES_0001 = {"staff_accounts", "staff_sessions", "chat_stats", "settings", "alembic_version"}
 
 
 def head() -> str:
@@ -85,6 +94,77 @@ async def test_downgrade_to_base_and_up_again(database: Database) -> None:
     assert await tables(database) == {"alembic_version"}
     await database.migrate()
     assert await tables(database) == TABLES
+
+
+async def test_0002_migrates_existing_accounts(database_url: str) -> None:
+    """Accounts made under 0001 get a salt of their own and the default iteration
+    count; every session ends (the login scheme changed); the rest is readable
+    through the repositories."""
+    db = await Database.open(database_url, migrate=False)
+    try:
+        await db.migrate("0001")
+        assert await tables(db) == TABLES_0001
+        async with db.engine.begin() as conn:
+            for name in ("alice", "bob"):
+                await conn.execute(
+                    sa.text(
+                        "INSERT INTO staff_accounts (username, role, languages, capacity, "
+                        "password_hash, disabled, created_at) "
+                        "VALUES (:name, 'counsellor', 'en', 1, '$argon2id$old', false, 1.0)"
+                    ),
+                    {"name": name},
+                )
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO staff_sessions (token_hash, account_id, created_at, "
+                    "last_seen_at) VALUES (:h, 1, 1.0, 1.0)"
+                ),
+                {"h": "0" * 64},
+            )
+        await db.migrate()
+        assert await tables(db) == TABLES
+        assert await revision(db) == head()
+        alice = await db.accounts.kdf_params("alice")
+        bob = await db.accounts.kdf_params("bob")
+        assert alice is not None
+        assert bob is not None
+        assert len(alice.salt) == len(bob.salt) == 16
+        assert alice.salt != bob.salt
+        assert alice.iterations == bob.iterations == 600_000
+        found = await db.accounts.find_login("alice")
+        assert found is not None
+        assert found[1] == "$argon2id$old"
+        assert await db.identity.get(found[0].id) is None
+        assert await db.identity.revocation_list() is None
+        async with db.engine.connect() as conn:
+            count = await conn.scalar(sa.text("SELECT count(*) FROM staff_sessions"))
+        assert count == 0
+        # New accounts need their key derivation parameters: the column is NOT NULL.
+        async with db.engine.begin() as conn:
+            with pytest.raises(sa.exc.IntegrityError):
+                await conn.execute(
+                    sa.text(
+                        "INSERT INTO staff_accounts (username, role, languages, capacity, "
+                        "password_hash, disabled, created_at) "
+                        "VALUES ('carol', 'counsellor', 'en', 1, 'x', false, 1.0)"
+                    )
+                )
+    finally:
+        await db.close()
+
+
+async def test_0002_downgrades_to_0001(database: Database) -> None:
+    await database.accounts.create("alice", Role.COUNSELLOR, ("en",), 1, "$argon2id$x")
+    async with database.engine.begin() as conn:
+        await conn.run_sync(lambda c: alembic.command.downgrade(alembic_config(c), "0001"))
+    assert await tables(database) == TABLES_0001
+    async with database.engine.connect() as conn:
+        columns = await conn.run_sync(
+            lambda c: {col["name"] for col in sa.inspect(c).get_columns("staff_accounts")}
+        )
+    assert "kdf_salt" not in columns
+    await database.migrate()
+    assert await database.accounts.kdf_params("alice") is not None
 
 
 async def test_migrations_work_from_any_directory(
@@ -165,7 +245,12 @@ def test_the_migration_files_are_package_data() -> None:
         patterns = tomllib.load(f)["tool"]["setuptools"]["package-data"]["helpline"]
     package = ROOT / "helpline"
     files = [p for p in MIGRATIONS_DIR.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
-    assert {p.name for p in files} >= {"env.py", "script.py.mako", "0001_initial.py"}
+    assert {p.name for p in files} >= {
+        "env.py",
+        "script.py.mako",
+        "0001_initial.py",
+        "0002_login_secret_identity_keys.py",
+    }
     for path in files:
         relative = path.relative_to(package).as_posix()
         assert any(fnmatch(relative, pattern) for pattern in patterns), relative

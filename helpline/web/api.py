@@ -1,0 +1,141 @@
+"""Shared pieces of the staff HTTP API (docs/protocol.md §6): JSON bodies,
+error answers, sessions and roles.
+
+A handler raises :class:`ApiError`; :func:`api_error_middleware` turns it into
+``{"error": code, ...}`` with its status. Request bodies are read with a size
+limit and checked field by field into typed values here, so that no raw
+``dict`` travels further than the handler that read it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable, Collection
+
+from aiohttp import web
+
+from crypto.encoding import b64u_decode
+from crypto.errors import CryptoError
+from helpline.core.staff import Role, StaffAccount
+from helpline.web.keys import CONFIG, DATABASE
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+SESSION_COOKIE = "helpline_session"
+MAX_BODY = 16 * 1024
+
+
+class ApiError(Exception):
+    """A refused request: answered with ``status`` and ``{"error": code, **extra}``."""
+
+    def __init__(self, status: int, code: str, **extra: object) -> None:
+        super().__init__(code)
+        self.status = status
+        self.code = code
+        self.extra = extra
+
+    def response(self) -> web.Response:
+        headers = {}
+        retry = self.extra.get("retry_after_s")
+        if isinstance(retry, int):
+            headers["Retry-After"] = str(retry)
+        return web.json_response(
+            {"error": self.code, **self.extra}, status=self.status, headers=headers
+        )
+
+
+@web.middleware
+async def api_error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return exc.response()
+
+
+class Body:
+    """A JSON object from a request, read field by field with types checked."""
+
+    __slots__ = ("_fields",)
+
+    def __init__(self, fields: dict[str, object]) -> None:
+        self._fields = fields
+
+    @classmethod
+    async def read(
+        cls,
+        request: web.Request,
+        allowed: Collection[str],
+        max_bytes: int = MAX_BODY,
+    ) -> Body:
+        """The body as an object whose keys are all in ``allowed`` (else 400 bad_field)."""
+        if request.content_length is not None and request.content_length > max_bytes:
+            raise ApiError(413, "too_large")
+        raw = await request.content.read(max_bytes + 1)
+        if len(raw) > max_bytes:
+            raise ApiError(413, "too_large")
+        try:
+            fields = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise ApiError(400, "bad_json") from None
+        if not isinstance(fields, dict):
+            raise ApiError(400, "bad_json")
+        for name in fields:
+            if name not in allowed:
+                raise ApiError(400, "bad_field", field=name)
+        return cls(fields)
+
+    def has(self, name: str) -> bool:
+        return self._fields.get(name) is not None
+
+    def text(self, name: str, max_length: int) -> str:
+        value = self._fields.get(name)
+        if not isinstance(value, str) or not 0 < len(value) <= max_length:
+            raise ApiError(400, "bad_field", field=name)
+        return value
+
+    def flag(self, name: str, default: bool = False) -> bool:
+        value = self._fields.get(name, default)
+        if not isinstance(value, bool):
+            raise ApiError(400, "bad_field", field=name)
+        return value
+
+    def integer(self, name: str, low: int, high: int) -> int:
+        value = self._fields.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ApiError(400, "bad_field", field=name)
+        return value
+
+    def data(self, name: str, length: int | None = None, max_length: int = 4096) -> bytes:
+        """A base64url field (strict, no padding), of exactly ``length`` bytes if given."""
+        value = self._fields.get(name)
+        if not isinstance(value, str) or len(value) > (max_length * 4 + 2) // 3:
+            raise ApiError(400, "bad_field", field=name)
+        try:
+            return b64u_decode(value, length)
+        except CryptoError:
+            raise ApiError(400, "bad_field", field=name) from None
+
+
+async def current_account(request: web.Request) -> StaffAccount | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    config = request.app[CONFIG]
+    return await request.app[DATABASE].sessions.lookup(token, time.time(), config.session_idle_s)
+
+
+async def signed_in(request: web.Request) -> StaffAccount:
+    """The session's account, or 401 ``unauthorized``."""
+    account = await current_account(request)
+    if account is None:
+        raise ApiError(401, "unauthorized")
+    return account
+
+
+async def supervisor(request: web.Request) -> StaffAccount:
+    """The session's account if it is a supervisor's; 401 or 403 ``forbidden``."""
+    account = await signed_in(request)
+    if account.role is not Role.SUPERVISOR:
+        raise ApiError(403, "forbidden")
+    return account
