@@ -19,7 +19,7 @@ import helpline
 from helpline.config import Config
 from helpline.logging import configure_logging
 from helpline.store.engine import Database
-from helpline.web import identity_api, sockets, staff_api
+from helpline.web import identity_api, sockets, staff_api, static
 from helpline.web.api import api_error_middleware
 from helpline.web.hub import Hub
 from helpline.web.keys import CONFIG, DATABASE, HUB, TRUST
@@ -89,6 +89,7 @@ def create_app(config: Config) -> web.Application:
     app.router.add_routes(staff_api.routes)
     app.router.add_routes(identity_api.routes)
     app.router.add_routes(sockets.routes)
+    static.setup(app)
     return app
 
 
