@@ -21,7 +21,8 @@ Codes, by area:
                 bad_plaintext, bad_ack, too_large, bad_text (sending a lone
                 surrogate), exhausted, closed
     records     bad_records
-    secrets     bad_mac (unwrap), bad_password, bad_passphrase, bad_keyfile, file_exists
+    secrets     bad_mac (unwrap), bad_password, bad_passphrase, bad_keyfile, file_exists,
+                weak_kdf (a server's PBKDF2 iteration count out of range)
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ A JSON object, written once with mode 0600 (an existing file is never overwritte
      "signing_public_key": b64u, "signing_fingerprint": "xxxx xxxx …",
      "records_public_key": b64u | null, "records_fingerprint": "…" | null}
 
-- The key is ``argon2id(passphrase as UTF-8, salt, opslimit, memlimit)`` (libsodium's
+- The key is ``argon2id(NFC(passphrase) as UTF-8, salt, opslimit, memlimit)`` (libsodium's
   "moderate" limits unless the caller chooses others), the ciphertext
   ``secretbox(signing_seed ‖ records_secret?, nonce, key)`` (32 or 64 bytes inside).
 - The public keys and fingerprints are in clear so an operator can check them without
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,11 +69,18 @@ def generate_org_keys(with_records: bool) -> OrgKeyFile:
     return OrgKeyFile(random_bytes(32), random_bytes(32) if with_records else None)
 
 
-def _derive(passphrase: str, salt: bytes, opslimit: int, memlimit: int) -> bytes:
+def _derive(
+    passphrase: str, salt: bytes, opslimit: int, memlimit: int, *, nfc: bool = True
+) -> bytes:
+    # NFC first, as crypto.password does, so that the same passphrase typed on another
+    # system (macOS input methods produce NFD) opens the file.
     try:
-        secret = passphrase.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise CryptoError("bad_passphrase", "passphrase is not valid Unicode") from exc
+        text = unicodedata.normalize("NFC", passphrase) if nfc else passphrase
+        secret: bytes | None = text.encode("utf-8")
+    except UnicodeEncodeError:
+        secret = None  # raised below: the encoder's error keeps the passphrase
+    if secret is None:
+        raise CryptoError("bad_passphrase", "passphrase is not valid Unicode") from None
     key: bytes = nacl.pwhash.argon2id.kdf(32, secret, salt, opslimit=opslimit, memlimit=memlimit)
     return key
 
@@ -163,8 +171,17 @@ def read_org_keyfile(path: Path, passphrase: str) -> OrgKeyFile:
     key = _derive(passphrase, salt, opslimit, memlimit)
     try:
         secret = secretbox_open(key, nonce, ciphertext)
-    except CryptoError as exc:
-        raise CryptoError("bad_passphrase", "wrong passphrase (or a damaged file)") from exc
+    except CryptoError:
+        secret = None
+    if secret is None and unicodedata.normalize("NFC", passphrase) != passphrase:
+        # A file written before passphrases were normalised, from a non-NFC passphrase.
+        key = _derive(passphrase, salt, opslimit, memlimit, nfc=False)
+        try:
+            secret = secretbox_open(key, nonce, ciphertext)
+        except CryptoError:
+            secret = None
+    if secret is None:
+        raise CryptoError("bad_passphrase", "wrong passphrase (or a damaged file)") from None
     if len(secret) not in (32, 64):
         raise CryptoError(_CODE, "unexpected secret length")
     keys = OrgKeyFile(secret[:32], secret[32:] or None)

@@ -265,9 +265,12 @@ def open_records(
         if direction not in (0, 1):
             raise CryptoError(_CODE, f"direction {direction}")
         try:
-            entries.append(RecordEntry(i, direction, unix_ms, text.decode("utf-8")))
-        except UnicodeDecodeError as exc:
-            raise CryptoError(_CODE, "entry text is not UTF-8") from exc
+            decoded: str | None = text.decode("utf-8")
+        except UnicodeDecodeError:
+            decoded = None  # raised below: the decoder's error keeps the whole text
+        if decoded is None:
+            raise CryptoError(_CODE, "entry text is not UTF-8") from None
+        entries.append(RecordEntry(i, direction, unix_ms, decoded))
     return OpenedRecords(
         chat_id=chat_id,
         epoch=epoch,

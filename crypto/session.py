@@ -28,8 +28,12 @@ State rules (HLP1 "Reconnect, re-hello, handover, epochs, records"):
   ``2^32 − 1`` (``exhausted``). Failures *before* authentication (a truncated, foreign,
   misdirected, tampered or out-of-epoch frame, ``bad_mac``) may come from the relay:
   the frame is rejected, nothing changes, and the genuine frame can still arrive. A
-  refused handshake (any check of step 4, ``bad_commit``, ``zero_shared_secret``) ends
-  only that handshake: the seeker tells the user and does not chat in that epoch.
+  refused handshake (any check of step 4, ``zero_shared_secret``) ends only that
+  handshake: the seeker tells the user and does not chat in that epoch. A REVEAL that
+  does not open the commitment (``bad_commit``) may come from the relay: it is refused
+  and the counsellor keeps its pending handshake (the seeker is already in the new
+  epoch), so the genuine REVEAL can still complete it. Closing drops every secret the
+  session holds (chains, ``cont``, pending ephemeral secrets).
 - ``ack`` values are checked (safest reading): an ack must name a frame we actually
   sent in this epoch and may never go backwards (``bad_ack``).
 - Re-hello (page reloaded): :meth:`SeekerSession.export_state` gives what the page keeps
@@ -180,7 +184,7 @@ class _Session:
             return chain.seal(body)
         except CryptoError as exc:
             if exc.code == "exhausted":
-                self._closed = True
+                self._close()
             raise
 
     def send_message(self, text: str) -> bytes:
@@ -196,7 +200,7 @@ class _Session:
         """A type 5 frame; the session is closed afterwards."""
         self._chain()
         frame = self._seal(CloseBody(reason, self._ack()))
-        self._closed = True
+        self._close()
         return frame
 
     # -- receiving ---------------------------------------------------------------------
@@ -228,7 +232,7 @@ class _Session:
             if exc.code == "gap":
                 return [GapDetected(self._recv.next_n, read_uint(frame[23:27]))]
             if exc.code in _FATAL_FRAME_CODES:
-                self._closed = True
+                self._close()
             raise
         body = opened.body
         try:
@@ -238,7 +242,7 @@ class _Session:
                 self._check_ack(body.ack)
                 events = []
         except CryptoError:
-            self._closed = True
+            self._close()
             raise
         self._recv.commit(opened)
         if isinstance(body, MessageBody):
@@ -246,7 +250,7 @@ class _Session:
         if isinstance(body, TypingBody):
             return [Typing(opened.n, body.on, body.ack)]
         if isinstance(body, CloseBody):
-            self._closed = True
+            self._close()
             return [PeerClosed(body.reason)]
         return events
 
@@ -257,8 +261,18 @@ class _Session:
                 raise CryptoError("bad_ack", "ack went backwards")
             return
         if ack >= self._send.next_n or (self._peer_ack is not None and ack < self._peer_ack):
-            raise CryptoError("bad_ack", f"ack {ack} does not match what was sent")
+            raise CryptoError("bad_ack", "ack does not match what was sent")
         self._peer_ack = ack
+
+    def _close(self) -> None:
+        """End the session and drop every secret it holds (chains, ``cont``, pending)."""
+        self._closed = True
+        self._send = self._recv = None
+        self._cont = None
+        self._drop_pending()
+
+    def _drop_pending(self) -> None:
+        raise NotImplementedError
 
     # -- epochs ------------------------------------------------------------------------
 
@@ -340,6 +354,8 @@ class SeekerSession(_Session):
         """Start a handshake for the next epoch: first HELLO, re-hello, or after a transfer."""
         if self._closed:
             raise CryptoError("closed", "the session is closed")
+        # HLP1: "Without a current list the seeker's page does not start a chat."
+        self._revocations.check_current(now)
         if self._pending is not None and now - self._pending.started < HANDSHAKE_TIMEOUT:
             raise CryptoError("unexpected", "a handshake is already in flight")
         epoch = self._next_epoch()
@@ -362,11 +378,11 @@ class SeekerSession(_Session):
         if pending is None:
             raise CryptoError("unexpected", "no handshake in flight")
         if now - pending.started >= HANDSHAKE_TIMEOUT:
-            self._pending = None
+            self._drop_pending()
             raise CryptoError("unexpected", "the handshake timed out")
         if message.epoch != pending.epoch:
             raise CryptoError("bad_epoch", f"ACCEPT for epoch {message.epoch}")
-        self._pending = None  # any failure below refuses this handshake
+        self._drop_pending()  # any failure below refuses this handshake
         cert, transcripts = verify_accept(
             message,
             chat_id=self.chat_id,
@@ -398,6 +414,9 @@ class SeekerSession(_Session):
                 pending.epoch, keys.safety_code, cert.handle, transcripts, None, prev_ack, prev_sent
             ),
         ]
+
+    def _drop_pending(self) -> None:
+        self._pending = None
 
     def _on_transfer(self, body: TransferBody, now: int) -> list[Event]:
         assert self._epoch is not None
@@ -502,6 +521,9 @@ class CounsellorSession(_Session):
     def identity_key(self) -> bytes:
         return self._ik
 
+    def _drop_pending(self) -> None:
+        self._pending = None
+
     def _on_handshake(self, payload: bytes, now: int) -> list[Event]:
         message = decode_message(payload)
         if isinstance(message, Hello):
@@ -536,13 +558,17 @@ class CounsellorSession(_Session):
         if pending is None:
             raise CryptoError("unexpected", "no handshake in flight")
         if now - pending.started >= HANDSHAKE_TIMEOUT:
-            self._pending = None
+            self._drop_pending()
             raise CryptoError("unexpected", "the handshake timed out")
         if reveal.epoch != pending.epoch:
             raise CryptoError("bad_epoch", f"REVEAL for epoch {reveal.epoch}")
-        self._pending = None  # any failure below refuses this handshake
         if not ct_equal(commitment(reveal.es), pending.commit):
+            # Anyone on the relay can send a REVEAL; the seeker has already moved to
+            # this epoch, so a forged one must not cost the pending handshake (like
+            # bad_mac keeps the chain): refuse it, keep waiting for the genuine one.
             raise CryptoError("bad_commit", "es does not match the commitment")
+        # Only the seeker can open the commitment: any failure below refuses the handshake.
+        self._drop_pending()
         keys = derive_epoch_keys(
             pending.ec_secret,
             reveal.es,

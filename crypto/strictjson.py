@@ -16,7 +16,9 @@ set, integers, canonical base64url), never by bytes*), with the safest readings:
   ``bad_encoding`` whatever the message.
 
 Failures raise :class:`CryptoError` with the code chosen by the caller
-(``bad_message`` for handshake messages, ``bad_plaintext`` inside frames).
+(``bad_message`` for handshake messages, ``bad_plaintext`` inside frames). Their
+messages never contain anything from the input (no text, keys or values: it is often
+a decrypted plaintext) and no decoder exception is chained to them.
 
 Serialisation for sending is ``json.dumps(..., separators=(",", ":"),
 ensure_ascii=False)`` with keys in the order the design lists them; that is what
@@ -41,21 +43,21 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj: dict[str, Any] = {}
     for key, value in pairs:
         if key in obj:
-            raise _Invalid(f"duplicate key {key!r}")
+            raise _Invalid("duplicate key")
         obj[key] = value
     return obj
 
 
 def _constant(name: str) -> Any:
-    raise _Invalid(f"{name} is not JSON")
+    raise _Invalid("NaN or Infinity is not JSON")
 
 
 def _check_strings(value: Any) -> None:
     if isinstance(value, str):
         try:
             value.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise _Invalid("lone surrogate in a string") from exc
+        except UnicodeEncodeError:
+            raise _Invalid("lone surrogate in a string") from None
     elif isinstance(value, dict):
         for key, item in value.items():
             _check_strings(key)
@@ -66,13 +68,23 @@ def _check_strings(value: Any) -> None:
 
 
 def parse_object(data: bytes, code: str) -> dict[str, Any]:
-    """Parse UTF-8 JSON that must be one object (module rules)."""
+    """Parse UTF-8 JSON that must be one object (module rules).
+
+    The data is often a decrypted plaintext, so a failure says nothing about it: the
+    message is generic and the error is raised outside the ``except`` block, so that
+    neither ``__cause__`` nor ``__context__`` keeps the decoder's exception (whose
+    ``doc``/``object`` is the whole text).
+    """
+    value: Any = None
+    valid = True
     try:
         text = data.decode("utf-8")
         value = json.loads(text, object_pairs_hook=_pairs, parse_constant=_constant)
         _check_strings(value)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise CryptoError(code, f"not valid JSON: {exc}") from exc
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        valid = False
+    if not valid:
+        raise CryptoError(code, "not valid JSON") from None
     if not isinstance(value, dict):
         raise CryptoError(code, "not a JSON object")
     return value
@@ -82,13 +94,14 @@ def dumps(obj: dict[str, Any]) -> bytes:
     """Compact UTF-8 JSON, keys in insertion order; ``bad_text`` for a lone surrogate."""
     try:
         return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise CryptoError("bad_text", "text is not valid Unicode (lone surrogate)") from exc
+    except UnicodeEncodeError:
+        pass  # raised below, so that the error does not keep the text as its context
+    raise CryptoError("bad_text", "text is not valid Unicode (lone surrogate)") from None
 
 
 def require_keys(obj: dict[str, Any], keys: set[str], code: str) -> None:
     if set(obj) != keys:
-        raise CryptoError(code, f"expected keys {sorted(keys)}, got {sorted(obj)}")
+        raise CryptoError(code, f"expected keys {sorted(keys)}")  # never the keys received
 
 
 def get_int(obj: dict[str, Any], key: str, code: str, lo: int, hi: int) -> int:

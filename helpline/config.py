@@ -66,6 +66,7 @@ class Config:
 
     # Staff sessions and login, docs/protocol.md §6.
     session_idle_s: float = 8 * 3600.0
+    session_check_s: float = 30.0  # open staff WebSockets re-check their session this often
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     login_failures_before_lockout: int = 5
     login_lockout_max_s: float = 900.0

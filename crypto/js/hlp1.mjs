@@ -45,5 +45,5 @@ export {
 } from './handshake.mjs';
 export { BUCKETS, FrameType, MAX_FRAME, MAX_PLAINTEXT, ReceiveChain, SendChain } from './frames.mjs';
 export { FINAL_DIR, RecordWriter, openRecords, parseRecordLines } from './records.mjs';
-export { PBKDF2_ITERATIONS, SALT_BYTES, derivePasswordKeys, unwrapSeed, wrapSeed } from './password.mjs';
+export { MAX_ITERATIONS, PBKDF2_ITERATIONS, SALT_BYTES, checkIterations, derivePasswordKeys, unwrapSeed, wrapSeed } from './password.mjs';
 export { CounsellorSession, HANDSHAKE_TIMEOUT, STATE_VERSION, SeekerSession } from './session.mjs';

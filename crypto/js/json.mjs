@@ -10,7 +10,8 @@
 //     accepted as an integer only when its value is whole (as Python's side does);
 //     -0 is the integer 0;
 //   - rejects escaped lone surrogates (they are not text) and a leading BOM.
-// Input is bytes, decoded as strict UTF-8 first. Any failure throws CryptoError(code).
+// Input is bytes, decoded as strict UTF-8 first. Any failure throws CryptoError(code) whose
+// message never contains anything from the input (it is often a decrypted plaintext).
 
 import { CryptoError, check } from './errors.mjs';
 import { b64uDecode, isWellFormed, utf8Decode, utf8Encode } from './encoding.mjs';
@@ -63,7 +64,7 @@ export function parseJson(bytes, code) {
       ws();
       if (text[i] !== '"') fail('expected a key');
       const key = string();
-      if (seen.has(key)) fail(`duplicate key ${JSON.stringify(key)}`);
+      if (seen.has(key)) fail('duplicate key'); // never the key itself: the text may be a decrypted plaintext
       seen.add(key);
       ws();
       if (text[i] !== ':') fail('expected ":"');

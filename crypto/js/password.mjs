@@ -15,6 +15,7 @@ import { ascii, concat, utf8Encode } from './encoding.mjs';
 import { wipe } from './primitives.mjs';
 
 export const PBKDF2_ITERATIONS = 600_000;
+export const MAX_ITERATIONS = 10_000_000;
 export const SALT_BYTES = 16;
 export const SEED_BYTES = 32;
 const NONCE_BYTES = 24;
@@ -29,6 +30,21 @@ function subtle() {
 async function hmacSha256(key, msg) {
   const k = await subtle().importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
   return new Uint8Array(await subtle().sign('HMAC', k, msg));
+}
+
+/**
+ * The server's PBKDF2 iteration count if minimum ≤ iterations ≤ MAX_ITERATIONS, else
+ * CryptoError("weak_kdf"). The count comes from the server: every client (the browser
+ * workspace included) calls this on the server's answer before derivePasswordKeys,
+ * which itself accepts any positive count (the test vectors use 1,000).
+ */
+export function checkIterations(iterations, minimum = PBKDF2_ITERATIONS) {
+  check(
+    Number.isSafeInteger(iterations) && iterations >= minimum && iterations <= MAX_ITERATIONS,
+    'weak_kdf',
+    "the server's PBKDF2 iteration count is out of range",
+  );
+  return iterations;
 }
 
 /** @returns {Promise<{loginSecret: Uint8Array, wrappingKey: Uint8Array}>} */

@@ -174,24 +174,31 @@ export function openRecords(blobOrParts, recordsSecret, orgPub, now) {
   check(r.length === 32, CODE, 'records key is not 32 bytes');
   const entries = [];
   let finalMs = null;
-  stream.entries.forEach(([i, sealed], position) => {
-    check(i === position, CODE, `entry ${i} where ${position} was expected`);
-    check(finalMs === null, CODE, 'entries after the final entry');
-    const plain = nacl.secretbox.open(sealed, entryNonce(chatId, epoch, i), r);
-    if (plain === null) throw new CryptoError('bad_mac', 'secretbox authentication failed');
-    check(plain.length >= 9, CODE, 'entry too short');
-    const dir = plain[0];
-    const unixMs = readU64(plain, 1);
-    const text = plain.subarray(9);
-    if (dir === FINAL_DIR) {
-      check(text.length === 4 && readU32(text, 0) === i, CODE, 'final count does not match');
-      finalMs = unixMs;
-      return;
-    }
-    check(dir === 0 || dir === 1, CODE, `direction ${dir}`);
-    entries.push(Object.freeze({ i, dir, unixMs, text: utf8Decode(text, CODE) }));
-  });
-  wipe(r);
+  try {
+    stream.entries.forEach(([i, sealed], position) => {
+      check(i === position, CODE, `entry ${i} where ${position} was expected`);
+      check(finalMs === null, CODE, 'entries after the final entry');
+      const plain = nacl.secretbox.open(sealed, entryNonce(chatId, epoch, i), r);
+      if (plain === null) throw new CryptoError('bad_mac', 'secretbox authentication failed');
+      try {
+        check(plain.length >= 9, CODE, 'entry too short');
+        const dir = plain[0];
+        const unixMs = readU64(plain, 1);
+        const text = plain.subarray(9);
+        if (dir === FINAL_DIR) {
+          check(text.length === 4 && readU32(text, 0) === i, CODE, 'final count does not match');
+          finalMs = unixMs;
+          return;
+        }
+        check(dir === 0 || dir === 1, CODE, `direction ${dir}`);
+        entries.push(Object.freeze({ i, dir, unixMs, text: utf8Decode(text, CODE) }));
+      } finally {
+        wipe(plain);
+      }
+    });
+  } finally {
+    wipe(r); // whatever happens, the records key does not outlive the call
+  }
   return Object.freeze({
     chatId,
     epoch,

@@ -23,7 +23,10 @@
 //   close frame either way and an exhausted sending chain. Failures before
 //   authentication (truncated, foreign, misdirected, tampered, out-of-epoch frames,
 //   "bad_mac") change nothing: the genuine frame can still arrive. A refused handshake
-//   ends only that handshake. Replays produce no event; a gap produces "gapDetected".
+//   ends only that handshake, except that a REVEAL which does not open the commitment
+//   ("bad_commit") may come from the relay: it is refused and the counsellor keeps its
+//   pending handshake so the genuine REVEAL can still complete it. Closing wipes every
+//   secret the session holds. Replays produce no event; a gap produces "gapDetected".
 // - ack values must name a frame we sent in this epoch and never go backwards ("bad_ack").
 // - Re-hello: exportState() is what the page keeps in sessionStorage;
 //   SeekerSession.resumeFrom(state, ...) restores it and hello() sends a HELLO for
@@ -125,7 +128,7 @@ class Session {
     try {
       return chain.seal(type, body);
     } catch (e) {
-      if (e instanceof CryptoError && e.code === 'exhausted') this._closed = true;
+      if (e instanceof CryptoError && e.code === 'exhausted') this._close();
       throw e;
     }
   }
@@ -147,8 +150,7 @@ class Session {
     this._chain();
     check(typeof reason === 'string', 'bad_plaintext', 'reason must be a string');
     const frame = this._seal(FrameType.CLOSE, { reason, ack: this._ack() });
-    this._closed = true;
-    this._wipeChains();
+    this._close();
     return frame;
   }
 
@@ -214,14 +216,24 @@ class Session {
     check(
       !(ack >= this._send.nextN || (this._peerAck !== null && ack < this._peerAck)),
       'bad_ack',
-      `ack ${ack} does not match what was sent`,
+      'ack does not match what was sent',
     );
     this._peerAck = ack;
   }
 
+  /** Ends the session and wipes every secret it holds (chains, cont, pending). */
   _close() {
     this._closed = true;
     this._wipeChains();
+    this._send = null;
+    this._recv = null;
+    if (this._cont) wipe(this._cont);
+    this._cont = null;
+    this._dropPending();
+  }
+
+  _dropPending() {
+    throw new Error('abstract');
   }
 
   _wipeChains() {
@@ -300,6 +312,8 @@ export class SeekerSession extends Session {
   /** Starts a handshake for the next epoch: first HELLO, re-hello, or after a transfer. */
   hello(now) {
     check(!this._closed, 'closed', 'the session is closed');
+    // e2e-protocol.md: "Without a current list the seeker's page does not start a chat."
+    this._revocations.checkCurrent(now);
     check(
       this._pending === null || now - this._pending.started >= HANDSHAKE_TIMEOUT,
       'unexpected',
@@ -313,7 +327,7 @@ export class SeekerSession extends Session {
     let tag = null;
     if (this._cont !== null && !transfer) tag = rehelloTag(this._cont, this.chatId, epoch, commit);
     const expectedIk = transfer ? this._transferTo : this._ik;
-    if (this._pending) wipe(this._pending.esSecret);
+    this._dropPending();
     this._pending = { epoch, esSecret, esPub, commit, started: now, expectedIk, transfer };
     return encodeHello(epoch, commit, tag);
   }
@@ -460,6 +474,11 @@ export class CounsellorSession extends Session {
     return this._ik;
   }
 
+  _dropPending() {
+    if (this._pending) wipe(this._pending.ecSecret);
+    this._pending = null;
+  }
+
   _onHandshake(payload, now) {
     const msg = decodeMessage(payload);
     if (msg.kind === 'hello') return this._onHello(msg, now);
@@ -477,7 +496,7 @@ export class CounsellorSession extends Session {
     const ecSecret = this._random(32);
     const ecPub = x25519Public(ecSecret);
     const sig = sign(this._seed, acceptSignedBytes(this.chatId, hello.epoch, hello.commit, ecPub, this._ik, flags));
-    if (this._pending) wipe(this._pending.ecSecret);
+    this._dropPending();
     this._pending = { epoch: hello.epoch, ecSecret, ecPub, commit: hello.commit, started: now, samePerson };
     return [outgoing(encodeAccept(hello.epoch, ecPub, this._ik, this._cert, flags, sig))];
   }
@@ -486,14 +505,17 @@ export class CounsellorSession extends Session {
     const pending = this._pending;
     check(pending !== null, 'unexpected', 'no handshake in flight');
     if (now - pending.started >= HANDSHAKE_TIMEOUT) {
-      wipe(pending.ecSecret);
-      this._pending = null;
+      this._dropPending();
       throw new CryptoError('unexpected', 'the handshake timed out');
     }
     check(reveal.epoch === pending.epoch, 'bad_epoch', `REVEAL for epoch ${reveal.epoch}`);
-    this._pending = null; // any failure below refuses this handshake
+    // Anyone on the relay can send a REVEAL; the seeker has already moved to this epoch,
+    // so a forged one must not cost the pending handshake (like bad_mac keeps the
+    // chain): refuse it and keep waiting for the genuine one.
+    check(bytesEqual(commitment(reveal.es), pending.commit), 'bad_commit', 'es does not match the commitment');
+    // Only the seeker can open the commitment: any failure below refuses the handshake.
+    this._pending = null;
     try {
-      check(bytesEqual(commitment(reveal.es), pending.commit), 'bad_commit', 'es does not match the commitment');
       const keys = deriveEpochKeys(
         pending.ecSecret,
         reveal.es,

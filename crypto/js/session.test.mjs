@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 
 import nacl from './nacl.mjs';
 import { CryptoError } from './errors.mjs';
-import { b64uDecode, b64uEncode, utf8Encode } from './encoding.mjs';
+import { b64uDecode, b64uEncode, concat, utf8Encode } from './encoding.mjs';
 import { publicKeyFromSeed } from './ed25519.mjs';
 import { makeCertificate, makeRevocationList, verifyRevocationList } from './certs.mjs';
-import { decodeMessage, encodeAccept, encodeHello } from './handshake.mjs';
-import { FrameType, SendChain } from './frames.mjs';
+import { decodeMessage, encodeAccept, encodeHello, encodeReveal } from './handshake.mjs';
+import { FrameType, SendChain, chainStep, encodeHeader, frameNonce, pad } from './frames.mjs';
 import { CounsellorSession, HANDSHAKE_TIMEOUT, SeekerSession } from './session.mjs';
 
 const NOW = 1_700_000_000;
@@ -141,6 +141,64 @@ test('a frame the peer authenticated but which is malformed ends the chat (bad_p
   rejects(() => relay(counsellor, bad), 'closed');
 });
 
+test('an error about a decrypted plaintext never quotes it (no text, keys or values)', () => {
+  const CANARY = 'CANARY-7f3a';
+  const plaintexts = [
+    `${CANARY} is not JSON`,
+    `{"${CANARY}":1,"${CANARY}":2}`, // duplicate key
+    `{"${CANARY}":"x","ack":null}`, // wrong key set
+    `{"text":"${CANARY}","text":"y","ack":null}`,
+    `{"text":"${CANARY}\\ud800","ack":null}`, // lone surrogate
+    `{"text":"${CANARY}","ack":NaN}`,
+    `{"text":"${CANARY}","ack":"${CANARY}"}`,
+    `{"text":["${CANARY}"],"ack":null}`,
+  ];
+  for (const text of plaintexts) {
+    const { seeker, counsellor } = newChat();
+    connect(seeker, counsellor);
+    // a broken (authenticated) peer: seal raw plaintext with the seeker's chain key
+    const chain = seeker._send; // white-box
+    const { mk } = chainStep(chain._ck);
+    const header = encodeHeader(FrameType.MESSAGE, chain._chatId, chain._epoch, chain._dir, 0);
+    const frame = concat(header, nacl.secretbox(pad(utf8Encode(text)), frameNonce(header), mk));
+    let error = null;
+    try {
+      relay(counsellor, frame);
+    } catch (e) {
+      error = e;
+    }
+    assert.ok(error instanceof CryptoError, text);
+    assert.equal(error.code, 'bad_plaintext', text);
+    for (const s of [error.message, String(error), error.stack, JSON.stringify(error)]) {
+      assert.ok(!s.includes(CANARY), `${JSON.stringify(text)} leaked into ${s}`);
+    }
+    assert.equal(error.cause, undefined);
+    assert.ok(counsellor.closed);
+  }
+});
+
+test('closing wipes every secret: chains, cont and a pending ephemeral secret', () => {
+  const zero = (a) => a.every((b) => b === 0);
+  const { seeker, counsellor } = newChat();
+  connect(seeker, counsellor);
+  // the counsellor has a pending handshake (its ec secret) when the chat ends
+  relay(counsellor, seeker.hello(NOW + 1), NOW + 1);
+  const { _send: cSend, _recv: cRecv, _cont: cCont } = counsellor;
+  const ec = counsellor._pending.ecSecret;
+  const sSend = seeker._send._ck;
+  const sCont = seeker._cont;
+  const es = seeker._pending.esSecret;
+  const frame = counsellor.sendClose('bye');
+  assert.ok(counsellor.closed);
+  assert.ok(zero(cSend._ck) && zero(cRecv._ck) && zero(cCont) && zero(ec));
+  assert.deepEqual([counsellor._send, counsellor._recv, counsellor._cont, counsellor._pending], [null, null, null, null]);
+  assert.equal(only(relay(seeker, frame, NOW + 1), 'peerClosed').reason, 'bye');
+  assert.ok(seeker.closed);
+  assert.ok(zero(sSend) && zero(sCont) && zero(es));
+  assert.deepEqual([seeker._send, seeker._recv, seeker._cont, seeker._pending], [null, null, null, null]);
+  rejects(() => seeker.exportState(), 'unexpected');
+});
+
 test('oversized plaintext is refused before sending and uses no counter', () => {
   const { seeker, counsellor } = newChat();
   connect(seeker, counsellor);
@@ -162,6 +220,8 @@ test('the seeker refuses a bad ACCEPT: signature, forged/expired/revoked certifi
   for (const [code, o] of cases) {
     const { chatId, seeker } = newChat();
     const now = o.now ?? NOW;
+    // hello() needs a list current at its time (checked at HELLO and again at ACCEPT)
+    if (o.now) seeker.updateRevocations(verifyRevocationList(orgPub, makeRevocationList(orgSeed, now - 3600, now + DAY, [ik3]), now));
     const hello = decodeMessage(seeker.hello(now - 1));
     const seed = o.seed ?? ik1Seed;
     const ik = o.ik ?? publicKeyFromSeed(seed);
@@ -212,10 +272,45 @@ test('the counsellor refuses a REVEAL that does not match the commitment, and on
   );
   rejects(() => relay(counsellor, wrong), 'bad_commit');
   assert.ok(!counsellor.established);
+  assert.equal(counsellor.epoch, -1);
   const s2 = newChat();
   const acc2 = only(relay(s2.counsellor, s2.seeker.hello(NOW)), 'outgoing').payload;
   const [reveal] = relay(s2.seeker, acc2);
   rejects(() => relay(s2.counsellor, reveal.payload, NOW + HANDSHAKE_TIMEOUT), 'unexpected');
+});
+
+test('a forged REVEAL (bad_commit) keeps the pending handshake: the genuine REVEAL completes the epoch', () => {
+  const { seeker, counsellor } = newChat();
+  connect(seeker, counsellor);
+  const accept = only(relay(counsellor, seeker.hello(NOW + 1), NOW + 1), 'outgoing').payload;
+  const [reveal] = relay(seeker, accept, NOW + 1);
+  assert.equal(seeker.epoch, 1);
+  for (const es of [nacl.scalarMult.base(fill(9)), fill(9)]) {
+    rejects(() => relay(counsellor, encodeReveal(1, es), NOW + 1), 'bad_commit');
+    assert.equal(counsellor.epoch, 0);
+  }
+  const est = only(relay(counsellor, reveal.payload, NOW + 1), 'established');
+  assert.equal(counsellor.epoch, 1);
+  assert.equal(est.safetyCode, seeker.safetyCode);
+  assert.equal(only(relay(counsellor, seeker.sendMessage('hi'), NOW + 2), 'message').text, 'hi');
+  assert.equal(only(relay(seeker, counsellor.sendMessage('hello'), NOW + 2), 'message').text, 'hello');
+  // a forged REVEAL after completion is refused without harm
+  rejects(() => relay(counsellor, encodeReveal(1, fill(0)), NOW + 3), 'unexpected');
+  assert.ok(counsellor.established);
+});
+
+test('hello() fails closed without a current revocation list; it is checked again at ACCEPT', () => {
+  const expires = NOW + 29 * DAY;
+  const { seeker, counsellor } = newChat();
+  rejects(() => seeker.hello(expires + 1), 'stale_revocation_list');
+  rejects(() => seeker.hello(NOW - 3600 - 301), 'stale_revocation_list'); // from the future
+  const accept = only(relay(counsellor, seeker.hello(expires), expires), 'outgoing').payload;
+  rejects(() => relay(seeker, accept, expires + 1), 'stale_revocation_list');
+  // nothing was started by the refused hello(): a current list lets the session go on
+  seeker.updateRevocations(verifyRevocationList(orgPub, makeRevocationList(orgSeed, expires, expires + DAY, []), expires));
+  const c2 = new CounsellorSession(seeker.chatId, ik1Seed, cert1);
+  connect(seeker, c2, expires + 1);
+  assert.ok(seeker.established);
 });
 
 test('all-zero shared secret: a small-order ec aborts the handshake', () => {

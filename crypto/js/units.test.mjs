@@ -22,7 +22,7 @@ import { makeCertificate, makeRevocationList, verifyCertificate, verifyRevocatio
 import { publicKeyFromSeed } from './ed25519.mjs';
 import { x25519Public } from './primitives.mjs';
 import { RecordWriter, openRecords } from './records.mjs';
-import { PBKDF2_ITERATIONS, derivePasswordKeys, unwrapSeed, wrapSeed } from './password.mjs';
+import { MAX_ITERATIONS, PBKDF2_ITERATIONS, checkIterations, derivePasswordKeys, unwrapSeed, wrapSeed } from './password.mjs';
 
 const enc = new TextEncoder();
 const rejects = (fn, code) =>
@@ -233,6 +233,41 @@ test('records: a stream without its final entry is reported cut short; tampering
   rejects(() => openRecords(w.lines([entries[1], entries[0]]), recSecret, orgPub, NOW), 'bad_records');
   rejects(() => new RecordWriter(new Uint8Array(16), 0, new Uint8Array(32).fill(4), cert, x25519Public(recSecret)), 'bad_cert');
   rejects(() => new RecordWriter(new Uint8Array(16), 0, ikSeed, cert, new Uint8Array(32)), 'zero_shared_secret');
+});
+
+test('records: the records key R is wiped whether opening succeeds or fails', () => {
+  const recSecret = new Uint8Array(32).fill(2);
+  const cert = makeCertificate(orgSeed, ik, NOW + 86400, 'Sam');
+  const w = new RecordWriter(new Uint8Array(16).fill(7), 0, ikSeed, cert, x25519Public(recSecret));
+  const entries = [w.entry(0, 1, 'hi'), w.entry(1, 2, 'hello')];
+  const other = new RecordWriter(new Uint8Array(16).fill(7), 0, ikSeed, cert, x25519Public(recSecret));
+  const seen = [];
+  const realOpen = nacl.box.open;
+  nacl.box.open = (...args) => {
+    const r = realOpen(...args);
+    if (r) seen.push(r);
+    return r;
+  };
+  try {
+    openRecords(w.lines(entries), recSecret, orgPub, NOW);
+    rejects(() => openRecords(w.lines([entries[1], entries[0]]), recSecret, orgPub, NOW), 'bad_records');
+    // an entry sealed under another stream's R fails after R was opened
+    rejects(() => openRecords(w.lines([other.entry(0, 1, 'hi')]), recSecret, orgPub, NOW), 'bad_mac');
+  } finally {
+    nacl.box.open = realOpen;
+  }
+  assert.equal(seen.length, 3);
+  for (const r of seen) assert.ok(r.every((b) => b === 0), 'R was not wiped');
+});
+
+test('password: checkIterations refuses a weak (or absurd) count from the server', () => {
+  assert.equal(checkIterations(PBKDF2_ITERATIONS), PBKDF2_ITERATIONS);
+  assert.equal(checkIterations(MAX_ITERATIONS), MAX_ITERATIONS);
+  assert.equal(checkIterations(1000, 1000), 1000); // tests lower the minimum explicitly
+  for (const bad of [1, 0, -1, PBKDF2_ITERATIONS - 1, MAX_ITERATIONS + 1, 600_000.5, '600000', true, null, NaN, Infinity]) {
+    rejects(() => checkIterations(bad), 'weak_kdf');
+  }
+  rejects(() => checkIterations(999, 1000), 'weak_kdf');
 });
 
 test('password: NFC, distinct values, wrapping, wrong password', async () => {

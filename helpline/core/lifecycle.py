@@ -38,6 +38,7 @@ class ChatEvent(enum.Enum):
     COUNSELLOR_ENDED = "counsellor_ended"
     HANDED_BACK = "handed_back"
     COUNSELLOR_LOST = "counsellor_lost"
+    COUNSELLOR_BARRED = "counsellor_barred"  # key revoked or expired, account disabled
 
 
 class SeekerState(enum.Enum):
@@ -62,6 +63,7 @@ CHAT_TRANSITIONS: dict[ChatState, dict[ChatEvent, ChatState]] = {
         ChatEvent.DECLINE: ChatState.WITHDRAWN,
         ChatEvent.OFFER_TIMEOUT: ChatState.WITHDRAWN,
         ChatEvent.COUNSELLOR_LOST: ChatState.WITHDRAWN,
+        ChatEvent.COUNSELLOR_BARRED: ChatState.WITHDRAWN,
         ChatEvent.SEEKER_LEFT: ChatState.WITHDRAWN,
         ChatEvent.SEEKER_GONE: ChatState.WITHDRAWN,
     },

@@ -117,8 +117,10 @@ class FallbackLine:
             return None
         if eligible(heap[0][2]):
             return heap[0][2]
-        # Rare: the front seeker excludes this counsellor. Look further without popping.
-        for ticket, _token, seeker in sorted(heap):
+        # Rare: the front seeker excludes this counsellor. Look further without popping,
+        # among current entries only (stale ones may be many).
+        current = [entry for entry in heap if is_current(entry[2], entry[0])]
+        for ticket, _token, seeker in sorted(current):
             if is_current(seeker, ticket) and eligible(seeker):
                 return seeker
         return None

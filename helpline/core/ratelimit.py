@@ -37,9 +37,12 @@ class LoginLimiter:
 
     After ``failures_before_lockout`` failures a username is locked for 1 s,
     doubling with every further failure up to ``lockout_max_s``; a success
-    clears it. The map of usernames is bounded (``max_tracked``): at the bound
-    the entry touched longest ago is dropped, which can only shorten a lock-out,
-    never lock anyone out wrongly.
+    clears it. Attempts are counted before the password check, so parallel
+    guesses count too. The map of usernames is bounded (``max_tracked``): at the
+    bound the oldest entries that are not locked are dropped; a locked one is
+    kept until its lock-out ends, so flooding the map cannot lift it (the
+    number of locked entries is itself bounded by the global attempt budget
+    times the longest lock-out).
     """
 
     def __init__(
@@ -72,8 +75,18 @@ class LoginLimiter:
         if count >= self._threshold:
             locked_until = now + min(self._max_s, 2.0 ** (count - self._threshold))
         self._failures[key] = (count, locked_until)
-        while len(self._failures) > self._max_tracked:
-            self._failures.popitem(last=False)
+        if len(self._failures) > self._max_tracked:
+            self._evict(now)
+
+    def _evict(self, now: float) -> None:
+        """Drop the oldest entries that are not locked; locked ones are never dropped
+        (pushing a target out of the map must not lift its lock-out). If every entry is
+        locked, the map may exceed its bound until locks expire."""
+        for key in list(self._failures):
+            if len(self._failures) <= self._max_tracked:
+                return
+            if self._failures[key][1] <= now:
+                del self._failures[key]
 
     def succeeded(self, username: str) -> None:
         self._failures.pop(username.casefold(), None)

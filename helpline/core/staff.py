@@ -21,3 +21,6 @@ class StaffAccount:
     languages: tuple[str, ...]
     capacity: int
     disabled: bool = False
+    # Whether the account may be offered chats now: the web layer knows (a valid,
+    # unexpired, unrevoked certificate; docs/crypto.md) and tells the core.
+    can_take_chats: bool = True

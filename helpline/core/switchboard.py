@@ -31,7 +31,7 @@ import enum
 import heapq
 import secrets
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from helpline.core.effects import (
     ChatClosed,
@@ -166,6 +166,8 @@ class Counsellor:
             and self.status is Status.AVAILABLE
             and self.offer is None
             and len(self.chats) < self.capacity
+            and self.account.can_take_chats
+            and not self.account.disabled
         )
 
 
@@ -194,6 +196,12 @@ class Chat:
         self.outcome: str | None = None
         self.to_counsellor = Direction()
         self.to_seeker = Direction()
+
+
+_WITHDRAW_REASONS = {
+    ChatEvent.OFFER_TIMEOUT: "timeout",
+    ChatEvent.COUNSELLOR_BARRED: "not_allowed",
+}
 
 
 class _Timer(enum.Enum):
@@ -340,6 +348,8 @@ class Switchboard:
         allowed = set(account.languages)
         counsellor.languages = tuple(lang for lang in counsellor.languages if lang in allowed)
         counsellor.capacity = min(counsellor.capacity, self._max_capacity(account))
+        if not account.can_take_chats:
+            counsellor.status = Status.AWAY  # e.g. revoked while disconnected
         counsellor.conn = conn
         was_lost = counsellor.lost_at is not None
         counsellor.lost_at = None
@@ -397,6 +407,8 @@ class Switchboard:
             raise ProtocolError("capacity above this account's maximum", code="not_allowed")
         if new_status is Status.AVAILABLE and not langs:
             raise ProtocolError("choose at least one language", code="not_allowed")
+        if new_status is Status.AVAILABLE and not counsellor.account.can_take_chats:
+            raise ProtocolError("this account may not take chats now", code="not_allowed")
         if new_status is Status.AVAILABLE and counsellor.status is not Status.AVAILABLE:
             counsellor.free_since = now
         counsellor.status = new_status
@@ -404,6 +416,29 @@ class Switchboard:
         if capacity is not None:
             counsellor.capacity = capacity
         out: list[Effect] = [self._status_effect(counsellor)]
+        self._match(now, out)
+        return out
+
+    def counsellor_allowed(self, account_id: int, allowed: bool, now: float) -> list[Effect]:
+        """The web layer's verdict changed (key revoked or expired, or good again).
+
+        Barred: the counsellor goes ``away`` (connected or not) and a pending offer
+        goes back to the front of its queue, so no new seeker reaches them. Open
+        chats are left to the counsellor to close (the seeker's page checks the
+        certificate itself at every handshake).
+        """
+        counsellor = self._counsellors.get(account_id)
+        if counsellor is None or counsellor.account.can_take_chats == allowed:
+            return []
+        counsellor.account = replace(counsellor.account, can_take_chats=allowed)
+        out: list[Effect] = []
+        if not allowed:
+            if counsellor.offer is not None:
+                self._withdraw(counsellor.offer, ChatEvent.COUNSELLOR_BARRED, now, out)
+            if counsellor.status is Status.AVAILABLE:
+                counsellor.status = Status.AWAY
+                if counsellor.conn is not None:
+                    out.append(self._status_effect(counsellor))
         self._match(now, out)
         return out
 
@@ -533,6 +568,9 @@ class Switchboard:
     def active_chat_count(self) -> int:
         return sum(1 for chat in self._chats.values() if chat.state is ChatState.ACTIVE)
 
+    def counsellor_ids(self) -> list[int]:
+        return list(self._counsellors)
+
     def is_seeker_conn(self, conn: ConnId) -> bool:
         return conn in self._seeker_by_conn
 
@@ -602,7 +640,7 @@ class Switchboard:
             if seeker is not None and seeker.fallback is not None and not seeker.fallback_active:
                 seeker.fallback_active = True
                 if seeker.state is SeekerState.WAITING:
-                    self._fallback[seeker.fallback].add(seeker)
+                    self._add_to_fallback(seeker, seeker.fallback)
                     self._match(now, out)
 
     def _enqueue(
@@ -627,10 +665,7 @@ class Switchboard:
             seeker.ticket = self._tickets.back()
             position = queue.push_back(seeker)
         if seeker.fallback is not None and seeker.fallback_active:
-            line = self._fallback[seeker.fallback]
-            line.add(seeker)
-            if len(line) > 2 * self.waiting_count() + 64:
-                line.compact(self._is_current)
+            self._add_to_fallback(seeker, seeker.fallback)
         if seeker.conn is not None and not offer_withdrawn:
             out.append(self._position_effect(seeker, now, position))
 
@@ -739,7 +774,7 @@ class Switchboard:
         counsellor.offer = None
         staff_conn = counsellor.conn
         if staff_conn is not None and event is not ChatEvent.DECLINE:
-            reason = "timeout" if event is ChatEvent.OFFER_TIMEOUT else "seeker_left"
+            reason = _WITHDRAW_REASONS.get(event, "seeker_left")
             out.append(OfferWithdrawn(staff_conn, chat.id, reason))
         if event in (ChatEvent.DECLINE, ChatEvent.OFFER_TIMEOUT) and staff_conn is not None:
             counsellor.status = Status.AWAY  # not at their desk: don't offer them the next one
@@ -804,8 +839,22 @@ class Switchboard:
             seeker.state = next_seeker_state(seeker.state, SeekerEvent.LEFT)
         self._forget_seeker(seeker)
 
+    def _add_to_fallback(self, seeker: Seeker, language: str) -> None:
+        self._fallback[language].add(seeker)
+        self._compact_fallback(language)
+
+    def _compact_fallback(self, language: str) -> None:
+        """Keep a fallback line's size within twice the live seekers (house habit 6)."""
+        line = self._fallback[language]
+        if len(line) > 2 * self.waiting_count() + 64:
+            line.compact(self._is_current)
+
     def _forget_seeker(self, seeker: Seeker) -> None:
         self._seekers.pop(seeker.token, None)
+        if seeker.fallback is not None and seeker.fallback_active:
+            # Its entry in the fallback line is stale now: forgotten seekers (and
+            # their tokens) must not linger there.
+            self._compact_fallback(seeker.fallback)
         if seeker.conn is not None:
             self._seeker_by_conn.pop(seeker.conn, None)
         seeker.chat = None

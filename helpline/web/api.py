@@ -71,7 +71,14 @@ class Body:
         """The body as an object whose keys are all in ``allowed`` (else 400 bad_field)."""
         if request.content_length is not None and request.content_length > max_bytes:
             raise ApiError(413, "too_large")
-        raw = await request.content.read(max_bytes + 1)
+        # read() returns what is buffered so far: collect until the end of the body,
+        # which may arrive in pieces over a slow link (Tor, a phone).
+        raw = b""
+        while len(raw) <= max_bytes:
+            chunk = await request.content.read(max_bytes + 1 - len(raw))
+            if not chunk:
+                break
+            raw += chunk
         if len(raw) > max_bytes:
             raise ApiError(413, "too_large")
         try:
@@ -92,6 +99,10 @@ class Body:
         value = self._fields.get(name)
         if not isinstance(value, str) or not 0 < len(value) <= max_length:
             raise ApiError(400, "bad_field", field=name)
+        try:
+            value.encode("utf-8")  # JSON allows lone surrogates ("\ud800"); nothing else does
+        except UnicodeEncodeError:
+            raise ApiError(400, "bad_field", field=name) from None
         return value
 
     def flag(self, name: str, default: bool = False) -> bool:

@@ -43,6 +43,7 @@ class Connection:
         "flood",
         "id",
         "role",
+        "session",
         "ws",
     )
 
@@ -59,6 +60,9 @@ class Connection:
     ) -> None:
         self.id = conn_id
         self.role = role  # "seeker" or "staff": which frame classes it receives
+        # Staff only: the session token it was opened with, re-checked while it is open.
+        # Memory only, like every token.
+        self.session: str | None = None
         self.ws = ws
         self._request = request
         self._outbox: deque[str] = deque()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import logging
 import time
@@ -36,7 +37,6 @@ from helpline.core.effects import (
     Delivered,
     Effect,
     RecordChat,
-    StaffWelcome,
 )
 from helpline.core.ratelimit import TokenBucket
 from helpline.core.staff import StaffAccount
@@ -49,11 +49,12 @@ from helpline.web.connection import (
     CLOSE_TOO_MANY_ERRORS,
     Connection,
 )
-from helpline.web.encode import encode_effect
+from helpline.web.encode import STAFF, encode_effect
 
 log = logging.getLogger(__name__)
 
 TICK_S = 0.5
+CLOSE_SIGNED_OUT = 4001
 STATS_QUEUE_MAX = 10_000  # statistics rows waiting for the database; more are dropped
 
 
@@ -116,6 +117,7 @@ class Hub:
         self._tasks = [
             asyncio.create_task(self._tick_loop(), name="hub-tick"),
             asyncio.create_task(self._stats_loop(), name="hub-stats"),
+            asyncio.create_task(self._session_loop(), name="hub-sessions"),
         ]
 
     async def stop(self) -> None:
@@ -257,24 +259,22 @@ class Hub:
     def staff_connected(self, conn: Connection, account: StaffAccount) -> None:
         now = self.clock()
         self._staff_accounts[conn.id] = account.id
-        effects = self.switchboard.counsellor_connect(conn.id, account, now)
-        self.run(effects)
-        kept_available = any(
-            isinstance(e, StaffWelcome) and e.status == "available" for e in effects
-        )
-        if kept_available and self._refusal(conn.id, now) is not None:
-            # Taken over from a lost connection while available, but the key is no
-            # longer good enough (revoked or expired meanwhile): away it is.
-            self.run(self.switchboard.counsellor_status(conn.id, "away", None, None, now))
+        # The core offers chats only to accounts the gate allows (a valid key): decided
+        # here, before the core can match anyone to this connection.
+        allowed = self.chat_gate is None or self.chat_gate(account.id, now) is None
+        account = dataclasses.replace(account, can_take_chats=allowed)
+        self.run(self.switchboard.counsellor_connect(conn.id, account, now))
 
-    def recheck_staff(self, account_ids: list[int]) -> None:
-        """Set these accounts away if the chat gate refuses them now (after a revocation)."""
+    def recheck_staff(self, account_ids: list[int] | None = None) -> None:
+        """Tell the core which accounts may take chats now (after a revocation, a new
+        certificate, or as time passes certificates expire). None: every known one."""
+        if self.chat_gate is None:
+            return
         now = self.clock()
-        wanted = set(account_ids)
-        for conn, account_id in list(self._staff_accounts.items()):
-            if account_id in wanted and self._refusal(conn, now) is not None:
-                with contextlib.suppress(ProtocolError):  # a connection already replaced
-                    self.run(self.switchboard.counsellor_status(conn, "away", None, None, now))
+        wanted = self.switchboard.counsellor_ids() if account_ids is None else account_ids
+        for account_id in wanted:
+            allowed = self.chat_gate(account_id, now) is None
+            self.run(self.switchboard.counsellor_allowed(account_id, allowed, now))
 
     def _refusal(self, conn: ConnId, now: float) -> str | None:
         account_id = self._staff_accounts.get(conn)
@@ -312,6 +312,41 @@ class Hub:
                     target.send(encode_effect(effect, target.role))
 
     # -- background ----------------------------------------------------------------
+
+    def end_sessions(
+        self, *, token: str | None = None, account_id: int | None = None, keep: str | None = None
+    ) -> None:
+        """Close staff connections whose session just ended (4001): the one opened with
+        ``token`` (logout), or all of ``account_id``'s except the one with ``keep``
+        (password change signs the other sessions out)."""
+        for conn in list(self.connections.values()):
+            if conn.role != STAFF or conn.session is None:
+                continue
+            if (token is not None and conn.session == token) or (
+                account_id is not None
+                and self._staff_accounts.get(conn.id) == account_id
+                and conn.session != keep
+            ):
+                conn.close(CLOSE_SIGNED_OUT, "signed out")
+
+    async def _session_loop(self) -> None:
+        """Re-check every open staff connection's session (idle expiry, an account
+        disabled from the CLI in another process): a WebSocket must not outlive it."""
+        while True:
+            await asyncio.sleep(self.config.session_check_s)
+            for conn in list(self.connections.values()):
+                if conn.role != STAFF or conn.session is None or conn.closing:
+                    continue
+                try:
+                    account = await self.database.sessions.lookup(
+                        conn.session, self.clock(), self.config.session_idle_s
+                    )
+                except StoreError as exc:
+                    log.warning("could not re-check a staff session: %s", exc.code)
+                    continue
+                if account is None or account.disabled:
+                    conn.close(CLOSE_SIGNED_OUT, "session ended")
+            self.recheck_staff()  # certificates expire as time passes
 
     async def _tick_loop(self) -> None:
         while True:

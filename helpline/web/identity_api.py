@@ -131,6 +131,7 @@ async def admin_certificate(request: web.Request) -> web.Response:
         key = await trust.certify(account_id, cert)
     except TrustError as exc:
         raise _refused(exc) from None
+    request.app[HUB].recheck_staff([account_id])  # may take chats from now on
     account = await trust.database.accounts.get(account_id)
     username = account.username if account is not None else ""
     return web.json_response(_listed(ListedKey(username, key), time.time()))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from aiohttp import WSMsgType, web
 
 from helpline.errors import ProtocolError
-from helpline.web.api import current_account
+from helpline.web.api import SESSION_COOKIE, current_account
 from helpline.web.encode import SEEKER, STAFF
 from helpline.web.keys import CONFIG, HUB, TRUST
 from helpline.web.security import origin_allowed
@@ -58,6 +58,7 @@ async def staff_socket(request: web.Request) -> web.WebSocketResponse:
     ws = _socket(request)
     await ws.prepare(request)
     conn = hub.open(ws, request, STAFF)
+    conn.session = request.cookies.get(SESSION_COOKIE)
     try:
         hub.staff_connected(conn, account)
         async for msg in ws:

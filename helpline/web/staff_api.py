@@ -37,7 +37,7 @@ from helpline.web.api import (
     current_account,
     signed_in,
 )
-from helpline.web.keys import CONFIG, DATABASE
+from helpline.web.keys import CONFIG, DATABASE, HUB
 
 __all__ = ["SESSION_COOKIE", "current_account", "routes", "setup_login"]
 
@@ -108,12 +108,14 @@ async def login(request: web.Request) -> web.Response:
     wait = limiter.retry_after(username, time.time())
     if wait > 0:
         raise _rate_limited(wait)
+    # Count the attempt as a failure before the slow check, so that parallel guesses
+    # are counted too; a success clears it.
+    limiter.failed(username, time.time())
     database = request.app[DATABASE]
     found = await database.accounts.find_login(username)
     stored = found[1] if found is not None else request.app[DUMMY_HASH]
     ok = await verify_secret(stored, secret)
     if found is None or not ok or found[0].disabled:
-        limiter.failed(username, time.time())
         raise ApiError(401, "bad_credentials")
     limiter.succeeded(username)
     account = found[0]
@@ -175,6 +177,7 @@ async def change_password(request: web.Request) -> web.Response:
         raise ApiError(409, "conflict")
     token = request.cookies.get(SESSION_COOKIE, "")
     await database.sessions.delete_others(account.id, token)
+    request.app[HUB].end_sessions(account_id=account.id, keep=token)
     return web.json_response({"iterations": iterations})
 
 
@@ -183,6 +186,7 @@ async def logout(request: web.Request) -> web.Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         await request.app[DATABASE].sessions.delete(token)
+        request.app[HUB].end_sessions(token=token)
     response = web.Response(status=204)
     response.del_cookie(SESSION_COOKIE, path="/")
     return response

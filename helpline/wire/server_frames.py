@@ -20,7 +20,7 @@ from helpline.wire.base import Frame, Record, delivered_text, relay_text
 SEEKER_END_REASONS = frozenset({"counsellor_ended", "seeker_left"})
 STAFF_END_REASONS = frozenset({"seeker_left", "seeker_gone", "counsellor_ended", "handed_back"})
 REQUEUE_REASONS = frozenset({"counsellor_lost", "handed_back"})
-WITHDRAW_REASONS = frozenset({"timeout", "seeker_left"})
+WITHDRAW_REASONS = frozenset({"timeout", "seeker_left", "not_allowed"})
 #: §2.3 lists ``waiting`` and ``chatting``; the server also answers ``ended`` when the
 #: chat ended while the seeker was away (§3: replays, then ``chat_ended``).
 RESUME_STATES = frozenset({"waiting", "chatting", "ended"})

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from crypto import keyfile
 from crypto.certs import fingerprint, org_public_key
 from crypto.errors import CryptoError
 from crypto.keyfile import (
@@ -34,6 +35,42 @@ def test_round_trip(tmp_path: Path, with_records: bool) -> None:
     assert doc["signing_fingerprint"] == fingerprint(org_public_key(keys.signing_seed))
     assert (doc["records_public_key"] is None) is not with_records
     assert keys.signing_seed.hex() not in path.read_text()
+
+
+def test_passphrase_is_nfc_normalised(tmp_path: Path) -> None:
+    """Written with the NFC form, opened with the NFD form (as macOS may type it)."""
+    keys = generate_org_keys(False)
+    path = tmp_path / "org.key"
+    write_org_keyfile(path, "Caf\u00e9 cr\u00e8me", keys, **FAST)
+    assert read_org_keyfile(path, "Cafe\u0301 cre\u0300me") == keys
+    assert read_org_keyfile(path, "Caf\u00e9 cr\u00e8me") == keys
+
+
+def test_file_written_from_a_non_nfc_passphrase_still_opens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file written before normalisation from an NFD passphrase keeps opening."""
+    keys = generate_org_keys(False)
+    path = tmp_path / "org.key"
+    real = keyfile._derive
+    monkeypatch.setattr(
+        keyfile, "_derive", lambda p, s, o, m, nfc=True: real(p, s, o, m, nfc=False)
+    )
+    write_org_keyfile(path, "Cafe\u0301", keys, **FAST)
+    monkeypatch.undo()
+    assert read_org_keyfile(path, "Cafe\u0301") == keys
+    with pytest.raises(CryptoError, match="bad_passphrase"):
+        read_org_keyfile(path, "Caf\u00e9")  # the raw NFD bytes were used, not NFC
+
+
+def test_invalid_passphrase_error_keeps_no_passphrase(tmp_path: Path) -> None:
+    path = tmp_path / "org.key"
+    with pytest.raises(CryptoError) as info:
+        write_org_keyfile(path, "CANARY\ud800", generate_org_keys(False), **FAST)
+    assert info.value.code == "bad_passphrase"
+    assert info.value.__cause__ is None
+    assert info.value.__context__ is None
+    assert "CANARY" not in str(info.value)
 
 
 def test_wrong_passphrase(tmp_path: Path) -> None:

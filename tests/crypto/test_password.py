@@ -6,8 +6,10 @@ import pytest
 
 from crypto.errors import CryptoError
 from crypto.password import (
+    MAX_ITERATIONS,
     PBKDF2_ITERATIONS,
     SALT_BYTES,
+    check_iterations,
     derive_password_keys,
     unwrap_seed,
     wrap_seed,
@@ -21,6 +23,35 @@ SALT = bytes(range(SALT_BYTES))
 def test_constants() -> None:
     assert PBKDF2_ITERATIONS >= 600_000
     assert SALT_BYTES == 16
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [1, 0, -1, PBKDF2_ITERATIONS - 1, MAX_ITERATIONS + 1, 600_000.0, "600000", True, None],
+)
+def test_check_iterations_refuses_a_weak_count_from_the_server(bad: object) -> None:
+    with pytest.raises(CryptoError) as info:
+        check_iterations(bad)  # type: ignore[arg-type]
+    assert info.value.code == "weak_kdf"
+
+
+def test_check_iterations_accepts_the_range() -> None:
+    assert check_iterations(PBKDF2_ITERATIONS) == PBKDF2_ITERATIONS
+    assert check_iterations(MAX_ITERATIONS) == MAX_ITERATIONS
+    assert check_iterations(1000, 1000) == 1000  # tests lower the minimum explicitly
+    with pytest.raises(CryptoError, match="weak_kdf"):
+        check_iterations(999, 1000)
+    # derive_password_keys itself is unchanged: the vectors use 1,000 iterations
+    assert derive_password_keys("x", SALT, 1000)
+
+
+def test_bad_password_error_keeps_no_password() -> None:
+    with pytest.raises(CryptoError) as info:
+        derive_password_keys("CANARY\ud800", SALT, 1000)
+    assert info.value.code == "bad_password"
+    assert info.value.__cause__ is None
+    assert info.value.__context__ is None
+    assert "CANARY" not in str(info.value)
 
 
 def test_nfc_and_independence() -> None:

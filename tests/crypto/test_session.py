@@ -237,6 +237,81 @@ def test_malformed_transfer_body_ends_the_chat(monkeypatch: pytest.MonkeyPatch) 
     assert pair.seeker.closed
 
 
+CANARY = "CANARY-7f3a"
+_CANARY_PLAINTEXTS = [
+    f"{CANARY} is not JSON",
+    f'{{"{CANARY}":1,"{CANARY}":2}}',  # duplicate key
+    f'{{"{CANARY}":"x","ack":null}}',  # wrong key set
+    f'{{"text":"{CANARY}","text":"y","ack":null}}',
+    f'{{"text":"{CANARY}\\ud800","ack":null}}',  # lone surrogate
+    f'{{"text":"{CANARY}","ack":NaN}}',
+    f'{{"text":"{CANARY}","ack":"{CANARY}"}}',
+    f'{{"text":["{CANARY}"],"ack":null}}',
+]
+
+
+def _exception_chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or any(e is s for s in seen):
+            continue
+        seen.append(e)
+        todo += [e.__cause__, e.__context__]
+    return seen
+
+
+@pytest.mark.parametrize(
+    "plaintext", [t.encode() for t in _CANARY_PLAINTEXTS] + [CANARY.encode() + b"\xff"]
+)
+def test_plaintext_errors_never_quote_the_plaintext(
+    plaintext: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A decrypted plaintext must not end up in an error (logs, error reports): neither
+    in its message nor in a chained decoder exception (whose ``doc`` is the text)."""
+    pair = connected_pair()
+    monkeypatch.setattr(frames, "encode_body", lambda body: plaintext)
+    frame = pair.seeker.send_message("x")
+    monkeypatch.undo()
+    error = expect("bad_plaintext", pair.counsellor.receive, frame, NOW)
+    assert pair.counsellor.closed
+    chain = _exception_chain(error)
+    assert chain == [error]  # nothing chained
+    for e in chain:
+        for text in (str(e), repr(e), repr(e.args), repr(vars(e))):
+            assert CANARY not in text, text
+
+
+def test_close_drops_every_secret() -> None:
+    pair = connected_pair()
+    s, c = pair.seeker, pair.counsellor
+    c.receive(s.hello(NOW + 1), NOW + 1)  # both sides have a pending handshake
+    assert s._pending is not None
+    assert c._pending is not None
+    s.receive(c.send_close("bye"), NOW + 1)
+    for session in (s, c):
+        assert session.closed
+        assert (session._send, session._recv, session._cont, session._pending) == (
+            None,
+            None,
+            None,
+            None,
+        )
+        assert session.safety_code is None
+    expect("unexpected", s.export_state)
+
+
+def test_fatal_frame_drops_every_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    pair = connected_pair()
+    monkeypatch.setattr(frames, "encode_body", lambda body: b"not json")
+    frame = pair.seeker.send_message("x")
+    monkeypatch.undo()
+    expect("bad_plaintext", pair.counsellor.receive, frame, NOW)
+    c = pair.counsellor
+    assert (c._send, c._recv, c._cont, c._pending) == (None, None, None, None)
+
+
 def test_bad_padding_ends_the_chat(monkeypatch: pytest.MonkeyPatch) -> None:
     pair = connected_pair()
     real_pad = frames.pad
@@ -344,9 +419,27 @@ def test_accept_for_wrong_epoch_leaves_the_handshake_pending() -> None:
 
 
 def test_stale_revocation_list_refuses_the_handshake() -> None:
+    """The list is checked at HELLO (HLP1: without a current list the page does not
+    start a chat) and again at ACCEPT."""
     seeker = new_seeker()
-    hello = seeker.hello(NOW + 30 * DAY)
-    expect("stale_revocation_list", seeker.receive, accept_from(SAM, hello), NOW + 30 * DAY)
+    expires = NOW - 3600 + 30 * DAY
+    hello = seeker.hello(expires)
+    expect("stale_revocation_list", seeker.receive, accept_from(SAM, hello), expires + 1)
+
+
+def test_hello_fails_closed_without_a_current_revocation_list() -> None:
+    seeker = new_seeker()
+    expires = NOW - 3600 + 30 * DAY
+    expect("stale_revocation_list", seeker.hello, expires + 1)
+    expect("stale_revocation_list", seeker.hello, NOW - 3600 - 301)  # from the future
+    # nothing was started: a current list lets the same session say HELLO at once
+    seeker.update_revocations(revocations(issued_at=expires))
+    counsellor = new_counsellor()
+    accept = outgoing(counsellor.receive(seeker.hello(expires + 1), expires + 1))
+    reveal = outgoing(seeker.receive(accept, expires + 1))
+    counsellor.receive(reveal, expires + 1)
+    assert seeker.established
+    assert counsellor.established
 
 
 def test_no_revocation_list() -> None:
@@ -361,7 +454,29 @@ def test_counsellor_refuses_bad_reveal() -> None:
     assert isinstance(parsed, Reveal)
     forged = encode_reveal(Reveal(0, x25519_public(seed(0x33))))
     expect("bad_commit", counsellor.receive, forged, NOW)
-    expect("unexpected", counsellor.receive, reveal, NOW)  # that handshake is over
+    assert not counsellor.established
+
+
+def test_forged_reveal_keeps_the_pending_handshake() -> None:
+    """A forged REVEAL (bad_commit) from the relay must not strand the counsellor on the
+    old epoch while the seeker has moved on: the genuine REVEAL still completes it."""
+    seeker, counsellor = new_seeker(), new_counsellor()
+    handshake(seeker, counsellor, NOW)
+    accept = outgoing(counsellor.receive(seeker.hello(NOW + 1), NOW + 1))
+    reveal = outgoing(seeker.receive(accept, NOW + 1))
+    assert seeker.epoch == 1
+    for es in (x25519_public(seed(0x33)), bytes(range(32))):
+        expect("bad_commit", counsellor.receive, encode_reveal(Reveal(1, es)), NOW + 1)
+        assert counsellor.epoch == 0
+    events = counsellor.receive(reveal, NOW + 1)
+    assert isinstance(events[0], Established)
+    assert counsellor.epoch == 1
+    assert events[0].safety_code == seeker.safety_code
+    assert counsellor.receive(seeker.send_message("hi"), NOW + 2) == [Message(0, "hi", None)]
+    assert seeker.receive(counsellor.send_message("hello"), NOW + 2) == [Message(0, "hello", 0)]
+    # a forged REVEAL after completion is refused without harm
+    expect("unexpected", counsellor.receive, encode_reveal(Reveal(1, bytes(32))), NOW + 3)
+    assert counsellor.established
 
 
 def test_counsellor_refuses_small_order_es() -> None:

@@ -344,5 +344,11 @@ async def test_a_revoked_counsellor_back_from_a_dropped_connection_is_away(
     blob = revocation_list([ik])
     assert (await admin.call("PUT", "/api/admin/revocations", {"list": blob}))[0] == 200
     back = await RawPeer.staff(prod.ws, prod.http, alice.cookie)
-    assert (await back.recv("welcome"))["status"] == "available"
-    assert (await back.recv("status"))["status"] == "away"
+    # Revoked while away from the desk: back as away, before anything could be offered.
+    assert (await back.recv("welcome"))["status"] == "away"
+    seeker = await RawPeer.seeker(prod.ws)
+    await seeker.send(type="join", language="en")
+    await seeker.recv("welcome")
+    await asyncio.sleep(0.3)
+    assert not [f for f in back.unread if f["type"] == "offer"]
+    assert prod.hub.switchboard.waiting_count() == 1

@@ -7,6 +7,7 @@ import time
 
 import aiohttp
 
+from helpline.web.keys import DATABASE
 from tests.e2e.conftest import PASSWORD, ServerFactory
 from tests.e2e.raw import RawPeer, login, login_secret
 from tests.e2e.test_bad_input import open_chat
@@ -171,3 +172,41 @@ async def test_a_dropped_counsellor_gets_the_chat_back_within_grace(
     assert (replay["seq"], replay["payload"]) == (2, "whileAway")
     assert (await chat.seeker.recv("peer"))["connected"] is True
     await asyncio.sleep(0)
+
+
+async def test_signing_out_closes_the_staff_socket(server_factory: ServerFactory) -> None:
+    """Regression: a staff WebSocket outlived logout and kept receiving offers."""
+    server = await server_factory()
+    await server.add_staff("counsellor")
+    cookie = await login(server.http, "counsellor", PASSWORD)
+    staff = await RawPeer.staff(server.ws, server.http, cookie)
+    await staff.recv("welcome")
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{server.http}/api/logout",
+            headers={"Cookie": f"helpline_session={cookie}", "Origin": server.http},
+        ) as response,
+    ):
+        assert response.status == 204
+    assert await staff.closed_with(timeout=5) == 4001
+
+
+async def test_a_disabled_account_loses_its_socket(server_factory: ServerFactory) -> None:
+    """The account may be disabled by another process (the CLI): the periodic check sees it."""
+    server = await server_factory(session_check_s=0.2)
+    account = await server.add_staff("counsellor")
+    staff = await RawPeer.staff(
+        server.ws, server.http, await login(server.http, "counsellor", PASSWORD)
+    )
+    await staff.recv("welcome")
+    await staff.send(type="status", status="available")
+    await staff.recv("status")
+    await server.app[DATABASE].accounts.set_disabled(account.id, True)
+    assert await staff.closed_with(timeout=5) == 4001
+    # No seeker is offered to it afterwards.
+    seeker = await RawPeer.seeker(server.ws)
+    await seeker.send(type="join", language="en")
+    await seeker.recv("welcome")
+    await asyncio.sleep(0.3)
+    assert server.hub.switchboard.waiting_count() == 1
