@@ -819,9 +819,15 @@ class Switchboard:
         if seeker.conn is not None:
             out.append(ChatClosed(seeker.conn, chat.id, reason))
             out.append(CloseConnection(seeker.conn, CLOSE_NORMAL, "chat ended"))
-            self._forget_seeker(seeker)
-        else:
-            seeker.lingering = (chat, reason)  # told on resume; forgotten after the grace period
+            if not chat.to_seeker.pending:
+                self._forget_seeker(seeker)
+                return
+            # Envelopes the seeker has not acknowledged: its connection may be half-open
+            # (a phone that lost the network unnoticed), so these and chat_ended may never
+            # arrive. Keep the token until the connection is gone and the grace period
+            # has passed, so that a resume replays them (docs/protocol.md §3).
+            seeker.recently_closed.append(chat.id)
+        seeker.lingering = (chat, reason)  # told on resume; forgotten after the grace period
 
     def _drop_seeker(self, seeker: Seeker, event: ChatEvent, now: float, out: list[Effect]) -> None:
         """The seeker left (or is gone after the grace period) in whatever state."""

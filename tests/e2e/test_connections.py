@@ -210,3 +210,27 @@ async def test_a_disabled_account_loses_its_socket(server_factory: ServerFactory
     await seeker.recv("welcome")
     await asyncio.sleep(0.3)
     assert server.hub.switchboard.waiting_count() == 1
+
+
+async def test_last_words_survive_a_half_open_seeker_connection(
+    server_factory: ServerFactory,
+) -> None:
+    """Regression: the counsellor's last envelope and chat_ended were lost, and the token
+    forgotten, when the chat ended while the seeker's connection was silently dead."""
+    server = await server_factory()
+    chat = await open_chat(server, "counsellor", "en")
+    token = next(f["token"] for f in chat.seeker.seen if f["type"] == "welcome")
+    chat.seeker.ws.transport.pause_reading()  # the phone lost the network, unnoticed
+    await chat.staff.send(type="relay", chat_id=chat.chat_id, seq=2, payload="lastWords")
+    await chat.staff.send(type="end", chat_id=chat.chat_id, outcome="support_given")
+    assert (await chat.staff.recv("chat_ended"))["reason"] == "counsellor_ended"
+    await asyncio.sleep(0.3)
+    chat.seeker.ws.transport.abort()
+
+    back = await RawPeer.seeker(server.ws)
+    await back.send(type="resume", token=token)
+    assert (await back.recv("resumed"))["state"] == "ended"
+    assert (await back.recv("relay"))["payload"] == "lastWords"
+    ended = await back.recv("chat_ended")
+    assert (ended["chat_id"], ended["reason"]) == (chat.chat_id, "counsellor_ended")
+    assert await back.closed_with() == 1000
