@@ -63,9 +63,14 @@ class Config:
     flood_frames_per_s: float = 2000.0
     flood_burst: int = 4000
     max_errors: int = 50
+    max_seeker_connections: int = 25_000  # more: HTTP 503 before the upgrade
+    join_deadline_s: float = 30.0  # a seeker connection must join or resume by then (4012)
 
     # Staff sessions and login, docs/protocol.md §6.
     session_idle_s: float = 8 * 3600.0
+    # Set when a reverse proxy terminates TLS (aiohttp then sees plain HTTP): the
+    # session cookie gets Secure and responses get Strict-Transport-Security.
+    behind_tls_proxy: bool = False
     session_check_s: float = 30.0  # open staff WebSockets re-check their session this often
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     login_failures_before_lockout: int = 5
@@ -141,6 +146,9 @@ def _is_language_code(code: str) -> bool:
     )
 
 
+_BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+
+
 def _convert(name: str, type_name: object, raw: str) -> Any:
     kind = str(type_name)
     try:
@@ -150,6 +158,10 @@ def _convert(name: str, type_name: object, raw: str) -> Any:
             return float(raw)
         if kind == "Path":
             return Path(raw)
+        if kind == "bool":
+            if raw.strip().lower() not in _BOOLEANS:
+                raise ValueError(raw)
+            return _BOOLEANS[raw.strip().lower()]
         if kind.startswith("tuple"):
             return tuple(part.strip() for part in raw.split(",") if part.strip())
         return raw

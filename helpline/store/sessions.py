@@ -45,10 +45,28 @@ class SessionRepository:
     def __init__(self, transactions: Transactions) -> None:
         self._tx = transactions
 
-    async def create(self, account_id: int, now: float) -> str:
-        """Start a session for ``account_id``; returns the token for the cookie."""
+    async def create(
+        self, account_id: int, now: float, *, verified_hash: str | None = None
+    ) -> str | None:
+        """Start a session for ``account_id``; returns the token for the cookie.
+
+        With ``verified_hash`` (the password hash the login was checked against),
+        the session is created only if that is still the account's hash, in the
+        same transaction: a login racing a password change must not survive it.
+        None then means it changed (or the account went away).
+        """
         token = new_token()
         async with self._tx.begin(write=True) as conn:
+            if verified_hash is not None:
+                current = (
+                    await conn.execute(
+                        sa.select(staff_accounts.c.password_hash).where(
+                            staff_accounts.c.id == account_id
+                        )
+                    )
+                ).scalar_one_or_none()
+                if current != verified_hash:
+                    return None
             await conn.execute(
                 staff_sessions.insert().values(
                     token_hash=hash_token(token),

@@ -49,12 +49,13 @@ from helpline.web.connection import (
     CLOSE_TOO_MANY_ERRORS,
     Connection,
 )
-from helpline.web.encode import STAFF, encode_effect
+from helpline.web.encode import SEEKER, STAFF, encode_effect
 
 log = logging.getLogger(__name__)
 
 TICK_S = 0.5
 CLOSE_SIGNED_OUT = 4001
+CLOSE_NO_JOIN = 4012
 STATS_QUEUE_MAX = 10_000  # statistics rows waiting for the database; more are dropped
 
 
@@ -104,6 +105,7 @@ class Hub:
         self.clock = clock
         self.switchboard = Switchboard(core_settings(config))
         self.connections: dict[ConnId, Connection] = {}
+        self._seeker_connections = 0
         self.chat_gate = chat_gate
         self._staff_accounts: dict[ConnId, int] = {}
         self._ids = itertools.count(1)
@@ -146,10 +148,27 @@ class Hub:
             ),
         )
         self.connections[conn_id] = conn
+        if role == SEEKER:
+            self._seeker_connections += 1
         return conn
 
+    @property
+    def seeker_connections(self) -> int:
+        return self._seeker_connections
+
+    def expect_join(self, conn: Connection) -> None:
+        """A seeker connection that never joins or resumes is closed after the deadline,
+        so idle sockets cannot pile up (docs/protocol.md §2.6, 4012)."""
+
+        def check() -> None:
+            if conn.id in self.connections and not self.switchboard.is_seeker_conn(conn.id):
+                conn.close(CLOSE_NO_JOIN, "join or resume first")
+
+        asyncio.get_running_loop().call_later(self.config.join_deadline_s, check)
+
     async def closed(self, conn: Connection) -> None:
-        self.connections.pop(conn.id, None)
+        if self.connections.pop(conn.id, None) is not None and conn.role == SEEKER:
+            self._seeker_connections -= 1
         self._staff_accounts.pop(conn.id, None)
         await conn.finish()
         self.run(self.switchboard.connection_lost(conn.id, self.clock()))

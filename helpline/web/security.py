@@ -59,4 +59,11 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
         response.headers.setdefault(name, value)
     if request.path.startswith("/api/"):
         response.headers["Cache-Control"] = "no-store"
+    if is_https(request):
+        response.headers["Strict-Transport-Security"] = "max-age=31536000"
     response.headers.popall("Server", None)
+
+
+def is_https(request: web.Request) -> bool:
+    """Whether the browser reached us over HTTPS (directly, or through the TLS proxy)."""
+    return request.secure or request.app[CONFIG].behind_tls_proxy

@@ -32,9 +32,13 @@ def _socket(request: web.Request) -> web.WebSocketResponse:
 @routes.get("/ws/seeker")
 async def seeker_socket(request: web.Request) -> web.WebSocketResponse:
     hub = request.app[HUB]
+    if hub.seeker_connections >= request.app[CONFIG].max_seeker_connections:
+        # At the bound, refuse before the upgrade (cheap) rather than degrade everyone.
+        raise web.HTTPServiceUnavailable(text="too many connections; try again soon")
     ws = _socket(request)
     await ws.prepare(request)
     conn = hub.open(ws, request, SEEKER)
+    hub.expect_join(conn)
     try:
         async for msg in ws:
             if msg.type is WSMsgType.TEXT:

@@ -38,6 +38,7 @@ from helpline.web.api import (
     signed_in,
 )
 from helpline.web.keys import CONFIG, DATABASE, HUB
+from helpline.web.security import is_https
 
 __all__ = ["SESSION_COOKIE", "current_account", "routes", "setup_login"]
 
@@ -119,14 +120,16 @@ async def login(request: web.Request) -> web.Response:
         raise ApiError(401, "bad_credentials")
     limiter.succeeded(username)
     account = found[0]
-    token = await database.sessions.create(account.id, time.time())
+    token = await database.sessions.create(account.id, time.time(), verified_hash=stored)
+    if token is None:  # the password changed while this login was being checked
+        raise ApiError(401, "bad_credentials")
     response = web.json_response({"username": account.username, "role": account.role.value})
     response.set_cookie(
         SESSION_COOKIE,
         token,
         httponly=True,
         samesite="Strict",
-        secure=request.secure,
+        secure=is_https(request),
         path="/",
     )
     return response

@@ -367,3 +367,20 @@ async def test_staff_frames_with_wrong_fields(
     ]:
         await staff.ws.send(json.dumps({"v": 1, **frame}))
         assert await staff.error() == code, frame
+
+
+async def test_idle_seeker_sockets_are_closed_and_capped(server_factory: ServerFactory) -> None:
+    server = await server_factory(join_deadline_s=0.3, max_seeker_connections=2)
+    idle = await RawPeer.seeker(server.ws)
+    assert await idle.closed_with(timeout=5) == 4012
+    await asyncio.sleep(0.1)
+    first, second = await RawPeer.seeker(server.ws), await RawPeer.seeker(server.ws)
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        await websockets.connect(f"{server.ws}/ws/seeker")
+    assert refused.value.response.status_code == 503
+    await first.send(type="join", language="en")
+    await first.recv("welcome")
+    await asyncio.sleep(0.5)  # past the deadline: joined, so it stays
+    await first.send(type="ping")
+    await first.recv("pong")
+    await second.close()

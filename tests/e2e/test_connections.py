@@ -6,6 +6,7 @@ import asyncio
 import time
 
 import aiohttp
+import pytest
 
 from helpline.web.keys import DATABASE
 from tests.e2e.conftest import PASSWORD, ServerFactory
@@ -123,8 +124,9 @@ async def test_staff_session_me_and_logout(server_factory: ServerFactory) -> Non
             assert response.status == 401
 
 
-async def test_login_cookie_flags(server_factory: ServerFactory) -> None:
-    server = await server_factory()
+@pytest.mark.parametrize("behind_tls_proxy", [False, True])
+async def test_login_cookie_flags(server_factory: ServerFactory, behind_tls_proxy: bool) -> None:
+    server = await server_factory(behind_tls_proxy=behind_tls_proxy)
     await server.add_staff("counsellor")
     secret = await login_secret(server.http, "counsellor", PASSWORD)
     async with (
@@ -136,10 +138,13 @@ async def test_login_cookie_flags(server_factory: ServerFactory) -> None:
     ):
         assert response.status == 200
         header = response.headers["Set-Cookie"]
+        hsts = response.headers.get("Strict-Transport-Security")
     assert "HttpOnly" in header
     assert "SameSite=Strict" in header
     assert "Path=/" in header
-    assert "Secure" not in header  # plain HTTP on loopback; Secure over TLS
+    # Plain HTTP on loopback; behind a TLS-terminating proxy the browser sees HTTPS.
+    assert ("Secure" in header) is behind_tls_proxy
+    assert (hsts is not None) is behind_tls_proxy
 
 
 async def test_healthz(server_factory: ServerFactory) -> None:

@@ -151,3 +151,15 @@ async def test_concurrent_sign_ins_and_lookups(database: Database) -> None:
     )
     assert found[: len(tokens)] == [a for a in accounts for _ in range(4)]
     assert await last_seen(database) == [T0 + TOUCH_INTERVAL_S] * len(tokens)
+
+
+async def test_no_session_for_a_login_checked_against_an_old_password(
+    database: Database,
+) -> None:
+    """Regression: a login racing a password change created a session afterwards."""
+    account = await counsellor(database)
+    token = await database.sessions.create(account.id, T0, verified_hash="$argon2id$x")
+    assert token is not None
+    await database.accounts.set_password_hash(account.id, "$argon2id$new")
+    assert await database.sessions.create(account.id, T0, verified_hash="$argon2id$x") is None
+    assert await session_count(database) == 1
