@@ -38,10 +38,11 @@ from helpline.core.effects import (
     Effect,
     RecordChat,
 )
+from helpline.core.participants import CoreSettings
 from helpline.core.ratelimit import TokenBucket
 from helpline.core.staff import StaffAccount
 from helpline.core.stats import ChatSummary
-from helpline.core.switchboard import CoreSettings, Switchboard
+from helpline.core.switchboard import Switchboard
 from helpline.errors import AbuseError, ProtocolError, StoreError
 from helpline.store.engine import Database
 from helpline.web.connection import (

@@ -29,9 +29,10 @@ from helpline.core.effects import (
     Offered,
     SeekerWelcome,
 )
+from helpline.core.participants import CoreSettings
 from helpline.core.staff import Role, StaffAccount
 from helpline.core.stats import ChatSummary
-from helpline.core.switchboard import CoreSettings, Switchboard
+from helpline.core.switchboard import Switchboard
 from helpline.errors import ProtocolError
 
 E = TypeVar("E")

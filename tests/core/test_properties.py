@@ -53,14 +53,9 @@ from helpline.core.effects import (
     StaffWelcome,
 )
 from helpline.core.lifecycle import SeekerState
+from helpline.core.participants import CoreSettings, Counsellor, Seeker, Status
 from helpline.core.staff import Role, StaffAccount
-from helpline.core.switchboard import (
-    CoreSettings,
-    Counsellor,
-    Seeker,
-    Status,
-    Switchboard,
-)
+from helpline.core.switchboard import Switchboard
 from helpline.errors import ProtocolError
 
 from .helpers import Clock, CountingIds, assert_private

@@ -1,0 +1,144 @@
+"""The people and chats the switchboard keeps, and its settings.
+
+Plain mutable records with slots, owned and changed only by
+:class:`~helpline.core.switchboard.Switchboard`; nothing here has behaviour of
+its own beyond small questions about its state.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from dataclasses import dataclass
+
+from helpline.core.effects import ConnId
+from helpline.core.lifecycle import ChatState, SeekerState
+from helpline.core.relay import Direction
+from helpline.core.staff import StaffAccount
+
+MAX_EXCLUDED = 16  # counsellors a seeker remembers having been handed back by
+RECENTLY_CLOSED = 8  # chat ids whose late acks are ignored quietly
+
+
+class Status(enum.StrEnum):
+    AVAILABLE = "available"
+    AWAY = "away"
+
+
+@dataclass(frozen=True, slots=True)
+class CoreSettings:
+    languages: tuple[str, ...] = ("en",)
+    fallback_after_s: float = 300.0
+    offer_timeout_s: float = 30.0
+    position_interval_s: float = 2.0
+    resume_grace_s: float = 120.0
+    max_capacity: int = 3
+    max_waiting: int = 20_000
+    window_frames: int = 64
+    window_bytes: int = 1024 * 1024
+
+
+class Seeker:
+    __slots__ = (
+        "chat",
+        "conn",
+        "excluded",
+        "fallback",
+        "fallback_active",
+        "joined_at",
+        "language",
+        "lingering",
+        "lost_at",
+        "position_at",
+        "position_sent",
+        "queued_at",
+        "recently_closed",
+        "state",
+        "ticket",
+        "token",
+    )
+
+    def __init__(self, token: str, conn: ConnId, language: str, fallback: str | None, now: float):
+        self.token = token
+        self.conn: ConnId | None = conn
+        self.language = language
+        self.fallback = fallback
+        self.fallback_active = False
+        self.joined_at = now
+        self.queued_at = now
+        self.ticket = 0
+        self.state = SeekerState.WAITING
+        self.chat: Chat | None = None
+        self.lost_at: float | None = None
+        self.position_sent = 0
+        self.position_at = float("-inf")
+        self.excluded: set[int] = set()
+        # A chat that ended while the seeker was disconnected, and its closing reason.
+        self.lingering: tuple[Chat, str] | None = None
+        self.recently_closed: deque[str] = deque(maxlen=RECENTLY_CLOSED)
+
+
+class Counsellor:
+    __slots__ = (
+        "account",
+        "capacity",
+        "chats",
+        "conn",
+        "free_since",
+        "languages",
+        "lingering",
+        "lost_at",
+        "offer",
+        "recently_closed",
+        "status",
+    )
+
+    def __init__(self, account: StaffAccount, languages: tuple[str, ...], capacity: int):
+        self.account = account
+        self.conn: ConnId | None = None
+        self.status = Status.AWAY
+        self.languages = languages
+        self.capacity = capacity
+        self.chats: dict[str, Chat] = {}
+        self.offer: Chat | None = None
+        self.free_since = 0.0
+        self.lost_at: float | None = None
+        self.lingering: list[tuple[Chat, str]] = []
+        self.recently_closed: deque[str] = deque(maxlen=RECENTLY_CLOSED)
+
+    def is_free(self) -> bool:
+        return (
+            self.conn is not None
+            and self.status is Status.AVAILABLE
+            and self.offer is None
+            and len(self.chats) < self.capacity
+            and self.account.can_take_chats
+            and not self.account.disabled
+        )
+
+
+class Chat:
+    __slots__ = (
+        "answered_at",
+        "counsellor",
+        "id",
+        "language",
+        "outcome",
+        "queued_at",
+        "seeker",
+        "state",
+        "to_counsellor",
+        "to_seeker",
+    )
+
+    def __init__(self, chat_id: str, language: str, seeker: Seeker, counsellor: Counsellor):
+        self.id = chat_id
+        self.language = language
+        self.seeker = seeker
+        self.counsellor = counsellor
+        self.state = ChatState.OFFERED
+        self.queued_at = seeker.queued_at
+        self.answered_at: float | None = None
+        self.outcome: str | None = None
+        self.to_counsellor = Direction()
+        self.to_seeker = Direction()
