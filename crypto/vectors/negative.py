@@ -501,17 +501,22 @@ def frame_cases() -> list[Any]:
     ]
 
 
+#: X25519 public values whose shared secret is all zero (small order, and the
+#: non-canonical encodings of 0 and 1): both implementations must refuse them.
+SMALL_ORDER_X25519 = [
+    bytes(32),
+    bytes([1]) + bytes(31),
+    bytes.fromhex("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800"),
+    bytes.fromhex("5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157"),
+    (P - 1).to_bytes(32, "little"),
+    P.to_bytes(32, "little"),
+    (P + 1).to_bytes(32, "little"),
+]
+
+
 def crypto_cases() -> list[Any]:
     es_pub = x25519_public(SEEDS["es0_secret"])
-    small_order_x25519 = [
-        bytes(32),
-        bytes([1]) + bytes(31),
-        bytes.fromhex("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800"),
-        bytes.fromhex("5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157"),
-        (P - 1).to_bytes(32, "little"),
-        P.to_bytes(32, "little"),
-        (P + 1).to_bytes(32, "little"),
-    ]
+    small_order_x25519 = SMALL_ORDER_X25519
     out = [
         case(
             f"x25519_small_order_point_{i}",

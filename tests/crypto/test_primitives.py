@@ -23,18 +23,9 @@ from crypto.primitives import (
     x25519,
     x25519_public,
 )
+from crypto.vectors.negative import SMALL_ORDER_X25519
 
 from .helpers import seed
-
-SMALL_ORDER_X25519 = [
-    bytes(32),
-    bytes([1]) + bytes(31),
-    bytes.fromhex("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800"),
-    bytes.fromhex("5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157"),
-    (P - 1).to_bytes(32, "little"),
-    P.to_bytes(32, "little"),
-    (P + 1).to_bytes(32, "little"),
-]
 
 
 @pytest.mark.parametrize("point", SMALL_ORDER_X25519, ids=range(len(SMALL_ORDER_X25519)))
