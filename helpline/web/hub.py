@@ -58,6 +58,7 @@ TICK_S = 0.5
 CLOSE_SIGNED_OUT = 4001
 CLOSE_NO_JOIN = 4012
 STATS_QUEUE_MAX = 10_000  # statistics rows waiting for the database; more are dropped
+STATS_BATCH = 500  # statistics rows written in one transaction at most
 
 
 class Delivery(Protocol):
@@ -378,16 +379,23 @@ class Hub:
 
     async def _stats_loop(self) -> None:
         while True:
-            summary = await self._stats.get()
-            await self._write_stat(summary)
+            batch = [await self._stats.get()]
+            await self._write_stats(self._take_stats(batch))
+
+    def _take_stats(self, batch: list[ChatSummary]) -> list[ChatSummary]:
+        """Whatever else is waiting, up to STATS_BATCH: one transaction for all of them,
+        so that many chats ending at once cost one write, not one each."""
+        while len(batch) < STATS_BATCH and not self._stats.empty():
+            batch.append(self._stats.get_nowait())
+        return batch
 
     async def _flush_stats(self) -> None:
         while not self._stats.empty():
-            await self._write_stat(self._stats.get_nowait())
+            await self._write_stats(self._take_stats([]))
 
-    async def _write_stat(self, summary: ChatSummary) -> None:
+    async def _write_stats(self, batch: list[ChatSummary]) -> None:
         try:
-            await self.database.chat_stats.record(summary)
+            await self.database.chat_stats.record_many(batch)
         except StoreError as exc:
             log.warning("could not record chat statistics: %s", exc.code)
 

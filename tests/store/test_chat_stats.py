@@ -51,3 +51,10 @@ async def test_minutes_after_2038_fit(database: Database) -> None:
     )
     await database.chat_stats.record(later)
     assert await database.chat_stats.list_all() == [later]
+
+
+async def test_record_many_writes_all_in_order(database: Database) -> None:
+    later = dataclasses.replace(ANSWERED, wait_s=7)
+    await database.chat_stats.record_many([ANSWERED, ABANDONED, later])
+    await database.chat_stats.record_many([])
+    assert await database.chat_stats.list_all() == [ANSWERED, ABANDONED, later]
