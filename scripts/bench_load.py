@@ -400,13 +400,18 @@ async def burst(args: dict[str, Any]) -> dict[str, Any]:
 
 
 async def queue_scaling(args: dict[str, Any]) -> dict[str, Any]:
-    """``waiting`` seekers in five languages; counsellors accept and end chats in a loop.
+    """``waiting`` seekers in five languages; counsellors take ``match_rate`` chats a second.
     Every seeker whose chat ended is replaced by a new one joining at the back, so the
     queues stay as long. Figures: matches a second, server CPU per match (with its
     replacement join), join-to-position time of the replacements, position updates a
     second."""
     base, languages = args["base"], args["languages"]
     measuring, stopping = [False], False
+    loop = asyncio.get_running_loop()
+    # Each chat lasts this long, so that the counsellors together take ``match_rate``
+    # chats a second: a steady load, not one that saturates the server (then every
+    # figure would only measure the backlog).
+    hold_s = args["counsellors"] / args["match_rate"]
     counts = {"matches": 0, "positions": 0}
     join_ms: list[float] = []
     tasks: set[asyncio.Task[None]] = set()
@@ -457,11 +462,11 @@ async def queue_scaling(args: dict[str, Any]) -> dict[str, Any]:
                     break
                 if measuring[0]:
                     counts["matches"] += 1
-                ws.send('{"v":1,"type":"end","chat_id":"' + frame["chat_id"] + '"}')
+                end = '{"v":1,"type":"end","chat_id":"' + frame["chat_id"] + '"}'
+                loop.call_later(hold_s, ws.send, end)
             elif frame["type"] == "error":
                 raise RuntimeError(f"server refused a frame: {frame}")
 
-    loop = asyncio.get_running_loop()
     readies: list[asyncio.Future[None]] = []
     for number in range(args["waiting"]):
         readies.append(loop.create_future())

@@ -31,6 +31,10 @@ class CoreSettings:
     fallback_after_s: float = 300.0
     offer_timeout_s: float = 30.0
     position_interval_s: float = 2.0
+    # Position updates one tick may send in all. A pass over a long queue is spread
+    # over several ticks instead of blocking the event loop for one burst; the rate
+    # of position frames is bounded whatever the queue length (docs/protocol.md §4).
+    positions_per_tick: int = 1000
     resume_grace_s: float = 120.0
     max_capacity: int = 3
     max_waiting: int = 20_000

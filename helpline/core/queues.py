@@ -40,7 +40,7 @@ class Waiting(Protocol):
 class LanguageQueue:
     """One language: the ordered waiting seekers and the recent service rate."""
 
-    __slots__ = ("_entries", "changed", "language", "last_pass", "served_at")
+    __slots__ = ("_entries", "changed", "language", "last_pass", "served_at", "unfinished")
 
     def __init__(self, language: str) -> None:
         self.language = language
@@ -48,6 +48,7 @@ class LanguageQueue:
         self.served_at: deque[float] = deque(maxlen=RATE_SAMPLES)
         self.changed = False  # someone left or cut in: positions behind them changed
         self.last_pass = -math.inf
+        self.unfinished = False  # the last pass ran out of the tick's budget: go on
 
     def __len__(self) -> int:
         return len(self._entries)

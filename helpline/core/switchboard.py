@@ -568,12 +568,19 @@ class Switchboard:
         return QueuePosition(seeker.conn, seeker.language, position, estimate)
 
     def _send_positions(self, now: float, out: list[Effect]) -> None:
+        """One pass per changed queue at most every interval, and at most
+        ``positions_per_tick`` updates in all: a pass cut short by that budget goes on
+        at the next tick (``unfinished``), skipping whoever was told meanwhile."""
         interval = self.settings.position_interval_s
+        budget = self.settings.positions_per_tick
         for queue in self._queues.values():
-            if not queue.changed or now - queue.last_pass < interval:
+            if budget <= 0:
+                return
+            if not queue.unfinished and (not queue.changed or now - queue.last_pass < interval):
                 continue
-            queue.changed = False
-            queue.last_pass = now
+            if not queue.unfinished:
+                queue.last_pass = now
+            queue.changed = queue.unfinished = False
             rate = queue.rate_per_s(now)
             for position, entry in enumerate(queue, 1):
                 seeker = entry
@@ -583,6 +590,10 @@ class Switchboard:
                 if now - seeker.position_at < interval:
                     queue.changed = True  # try again next pass
                     continue
+                if budget <= 0:
+                    queue.unfinished = True
+                    break
+                budget -= 1
                 seeker.position_sent = position
                 seeker.position_at = now
                 estimate = None if rate is None else queue.estimate_wait_s(position, now, rate)

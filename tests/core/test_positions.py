@@ -51,7 +51,7 @@ def test_disconnected_seekers_get_no_positions_but_learn_theirs_on_resume() -> N
 
 
 def test_position_pass_is_linear_in_the_number_waiting() -> None:
-    h = Harness(position_interval_s=2, max_waiting=10_000)
+    h = Harness(position_interval_s=2, max_waiting=10_000, positions_per_tick=10_000)
     waiting = [h.seeker() for _ in range(2_000)]
     h.advance(3)
     counsellors = [h.counsellor(available=True) for _ in range(100)]
@@ -69,6 +69,27 @@ def test_position_pass_is_linear_in_the_number_waiting() -> None:
     assert positions(effects)[waiting[-1].live_conn] == 1_900
     # And the second pass in the interval costs nothing.
     assert sent(h.advance(1), QueuePosition) == []
+
+
+def test_a_long_pass_is_spread_over_ticks_by_the_budget() -> None:
+    """At most positions_per_tick updates a tick: the rest of the pass goes on at the
+    next ticks, front first, nobody told twice, then the interval rules again."""
+    h = Harness(position_interval_s=2, max_waiting=10_000, positions_per_tick=500)
+    waiting = [h.seeker() for _ in range(1_201)]
+    h.advance(3)
+    waiting[0].leave()  # everyone behind moves up one
+    told: dict[int, int] = {}
+    for expected in (500, 500, 200):
+        batch = positions(h.advance(0.1))
+        assert len(batch) == expected
+        assert not told.keys() & batch.keys()
+        assert min(batch.values()) == len(told) + 1  # front first, where the last stopped
+        told |= batch
+    assert told == {s.live_conn: n for n, s in enumerate(waiting[1:], 1)}
+    assert positions(h.advance(0.1)) == {}  # done: nothing more until something changes
+    waiting[1].leave()
+    assert positions(h.advance(0.5)) == {}  # the interval since the pass began
+    assert len(positions(h.advance(1.5))) == 500
 
 
 def test_withdrawn_offer_does_not_resend_an_unchanged_position() -> None:
