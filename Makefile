@@ -4,7 +4,7 @@
 #   make test    set up (if needed) and run every check: lint, types, pytest, JS tests
 #   make lint    ruff check, ruff format --check, mypy
 #   make format  rewrite the code with ruff (imports sorted, formatted)
-#   make bench   run scripts/bench.py, if it exists
+#   make bench   run scripts/bench.py: Helpline against a raw relay (docs/performance.md)
 #   make clean   remove caches and build output (never var/, which holds the database)
 #   make distclean  also remove .venv and node_modules
 #
@@ -102,11 +102,7 @@ format: setup
 	$(BIN)/ruff format .
 
 bench: setup
-	@if [ -f scripts/bench.py ]; then \
-	  $(PY) scripts/bench.py; \
-	else \
-	  echo "scripts/bench.py does not exist yet: nothing to benchmark"; \
-	fi
+	$(PY) scripts/bench.py
 
 ## Cleaning #################################################################
 

@@ -237,10 +237,20 @@ async def close_pairs(args: dict[str, Any], pairs: list[Pair]) -> None:
     """Helpline's seekers leave (ending their chats), so that the next scenario on the
     same server finds its counsellors free; then every connection closes."""
     if args["target"] == "helpline":
+        loop = asyncio.get_running_loop()
+        ended: list[asyncio.Future[None]] = []
         for pair in pairs:
+            done = loop.create_future()
+            ended.append(done)
+
+            def on_text(text: str, done: asyncio.Future[None] = done) -> None:
+                if '"type":"chat_ended"' in text and not done.done():
+                    done.set_result(None)
+
+            pair.counsellor.ws.on_text = on_text
             pair.seeker.ws.on_text = None
             pair.seeker.ws.send('{"v":1,"type":"leave"}')
-        await asyncio.sleep(0.2)  # the chats end before the counsellors go
+        await asyncio.wait(ended, timeout=30)  # every chat ended before its counsellor goes
     await close_all(pair_sockets(pairs))
 
 

@@ -1,14 +1,17 @@
 """Shared pieces of the staff HTTP API (docs/protocol.md §6): JSON bodies,
 error answers, sessions and roles.
 
-A handler raises :class:`ApiError`; :func:`api_error_middleware` turns it into
-``{"error": code, ...}`` with its status. Request bodies are read with a size
-limit and checked field by field into typed values here, so that no raw
-``dict`` travels further than the handler that read it.
+A handler raises :class:`ApiError`; :func:`api_route` (which every API route is
+wrapped in, :func:`api_routes`) turns it into ``{"error": code, ...}`` with its
+status, and refuses state-changing requests from a foreign ``Origin`` first.
+Request bodies are read with a size limit and checked field by field into
+typed values here, so that no raw ``dict`` travels further than the handler
+that read it.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Awaitable, Callable, Collection
@@ -19,6 +22,7 @@ from crypto.encoding import b64u_decode
 from crypto.errors import CryptoError
 from helpline.core.staff import Role, StaffAccount
 from helpline.web.keys import CONFIG, DATABASE
+from helpline.web.security import STATE_CHANGING, origin_allowed
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -45,12 +49,39 @@ class ApiError(Exception):
         )
 
 
-@web.middleware
-async def api_error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except ApiError as exc:
-        return exc.response()
+def api_route(handler: Handler) -> Handler:
+    """The staff API's rules around one handler: a state-changing request from a
+    foreign ``Origin`` is refused with 403 ``bad_origin`` (docs/protocol.md §6.3),
+    and an :class:`ApiError` becomes its answer.
+
+    A wrapper per API route rather than application middlewares: a middleware
+    wraps every handler, WebSocket handlers included, and its frame then stays
+    in memory as long as each socket is open (some 800 bytes per connection).
+    """
+
+    @functools.wraps(handler)
+    async def api_handler(request: web.Request) -> web.StreamResponse:
+        if request.method in STATE_CHANGING and not origin_allowed(request):
+            return web.json_response({"error": "bad_origin"}, status=403)
+        try:
+            return await handler(request)
+        except ApiError as exc:
+            return exc.response()
+
+    return api_handler
+
+
+def api_routes(*tables: web.RouteTableDef) -> list[web.RouteDef]:
+    """The routes of ``tables``, each handler wrapped in :func:`api_route`."""
+    wrapped = []
+    for table in tables:
+        for route in table:
+            assert isinstance(route, web.RouteDef)
+            assert not isinstance(route.handler, type)  # functions, not class-based views
+            wrapped.append(
+                web.RouteDef(route.method, route.path, api_route(route.handler), route.kwargs)
+            )
+    return wrapped
 
 
 class Body:

@@ -23,10 +23,12 @@ import dataclasses
 import itertools
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
 from aiohttp import web
+from aiohttp.abc import AbstractStreamWriter
 
 from helpline import wire
 from helpline.config import Config
@@ -49,12 +51,13 @@ from helpline.web.connection import (
     CLOSE_FLOODING,
     CLOSE_TOO_MANY_ERRORS,
     Connection,
+    Outgoing,
 )
 from helpline.web.encode import SEEKER, STAFF, encode_effect
 
 log = logging.getLogger(__name__)
 
-TICK_S = 0.5
+TICK_S = 0.25  # the core's clock: timers, position passes (at most 1,000 updates a tick)
 CLOSE_SIGNED_OUT = 4001
 CLOSE_NO_JOIN = 4012
 STATS_QUEUE_MAX = 10_000  # statistics rows waiting for the database; more are dropped
@@ -106,11 +109,16 @@ class Hub:
         self.database = database
         self.clock = clock
         self.switchboard = Switchboard(core_settings(config))
+        self._max_payload_bytes = config.max_payload_bytes
+        # Frames queued on connections in this turn of the loop, written at its end.
+        self._outgoing = Outgoing()
         self.connections: dict[ConnId, Connection] = {}
         self._seeker_connections = 0
         self.chat_gate = chat_gate
         self._staff_accounts: dict[ConnId, int] = {}
         self._ids = itertools.count(1)
+        # Seeker connections not yet past their join deadline, oldest first (expect_join).
+        self._unjoined: deque[tuple[float, ConnId]] = deque()
         self._stats: asyncio.Queue[ChatSummary] = asyncio.Queue(maxsize=STATS_QUEUE_MAX)
         self.stats_dropped = 0
         self._tasks: list[asyncio.Task[None]] = []
@@ -136,13 +144,22 @@ class Hub:
 
     # -- connections ---------------------------------------------------------------
 
-    def open(self, ws: web.WebSocketResponse, request: web.Request, role: str) -> Connection:
+    def open(
+        self,
+        ws: web.WebSocketResponse,
+        writer: AbstractStreamWriter,
+        request: web.Request,
+        role: str,
+    ) -> Connection:
+        """A prepared WebSocket (``writer`` is what ``ws.prepare`` returned) joins the hub."""
         conn_id = next(self._ids)
         conn = Connection(
             conn_id,
             role,
             ws,
+            writer,
             request,
+            outgoing=self._outgoing,
             max_frames=self.config.outbox_frames,
             max_bytes=self.config.outbox_bytes,
             flood=TokenBucket(
@@ -160,13 +177,24 @@ class Hub:
 
     def expect_join(self, conn: Connection) -> None:
         """A seeker connection that never joins or resumes is closed after the deadline,
-        so idle sockets cannot pile up (docs/protocol.md §2.6, 4012)."""
+        so idle sockets cannot pile up (docs/protocol.md §2.6, 4012).
 
-        def check() -> None:
-            if conn.id in self.connections and not self.switchboard.is_seeker_conn(conn.id):
+        One sweep in the tick loop checks them all (:meth:`_close_unjoined`), in order of
+        arrival: a tuple per new connection rather than a timer and a closure each.
+        """
+        deadline = asyncio.get_running_loop().time() + self.config.join_deadline_s
+        self._unjoined.append((deadline, conn.id))  # the id: a closed one is not kept alive
+
+    def _close_unjoined(self) -> None:
+        """Close (4012) the seeker connections past their join deadline without a
+        ``join`` or ``resume``; at most one tick (``TICK_S``) after the deadline."""
+        unjoined = self._unjoined
+        now = asyncio.get_running_loop().time()
+        while unjoined and unjoined[0][0] <= now:
+            conn_id = unjoined.popleft()[1]
+            conn = self.connections.get(conn_id)
+            if conn is not None and not self.switchboard.is_seeker_conn(conn_id):
                 conn.close(CLOSE_NO_JOIN, "join or resume first")
-
-        asyncio.get_running_loop().call_later(self.config.join_deadline_s, check)
 
     async def closed(self, conn: Connection) -> None:
         if self.connections.pop(conn.id, None) is not None and conn.role == SEEKER:
@@ -188,31 +216,75 @@ class Hub:
 
     # -- frames in -----------------------------------------------------------------
 
+    # The relay's hot path: canonical relay and ack frames (nearly all the traffic) are
+    # decoded by wire.decode_*_fast into plain tuples and go straight to the core; any
+    # other text takes the full decoder. Both answer exactly alike (tests/wire).
+
     def seeker_text(self, conn: Connection, text: str) -> None:
         if conn.closing:
             return  # replaced or being closed: what it still sends no longer counts
-        frame: wire.SeekerFrame | None = None
+        if not conn.flood.take(self.clock()):
+            conn.abort(CLOSE_FLOODING, "flooding")
+            return
+        fast = wire.decode_seeker_fast(text, max_payload_bytes=self._max_payload_bytes)
+        if fast is None:
+            self._seeker_text(conn, text)
+            return
+        chat_id, seq, payload = fast
         try:
-            self._admit(conn)
-            frame = wire.decode_seeker_frame(text, max_payload_bytes=self.config.max_payload_bytes)
-            self.run(self._seeker_frame(conn.id, frame))
-        except AbuseError as exc:
-            conn.abort(exc.close_code, exc.message)
+            if payload is None:
+                effects = self.switchboard.seeker_ack(conn.id, chat_id, seq)
+            else:
+                effects = self.switchboard.seeker_relay(conn.id, chat_id, seq, payload)
         except ProtocolError as exc:
-            self.refuse(conn, exc, *_echo(frame, exc))
+            self._refused(conn, exc, seq, chat_id)
+            return
+        self.run(effects)
 
     def staff_text(self, conn: Connection, text: str) -> None:
         if conn.closing:
             return  # replaced or being closed: what it still sends no longer counts
+        if not conn.flood.take(self.clock()):
+            conn.abort(CLOSE_FLOODING, "flooding")
+            return
+        fast = wire.decode_staff_fast(text, max_payload_bytes=self._max_payload_bytes)
+        if fast is None:
+            self._staff_text(conn, text)
+            return
+        chat_id, seq, payload = fast
+        try:
+            if payload is None:
+                effects = self.switchboard.counsellor_ack(conn.id, chat_id, seq)
+            else:
+                effects = self.switchboard.counsellor_relay(conn.id, chat_id, seq, payload)
+        except ProtocolError as exc:
+            self._refused(conn, exc, seq, chat_id)
+            return
+        self.run(effects)
+
+    def _seeker_text(self, conn: Connection, text: str) -> None:
+        frame: wire.SeekerFrame | None = None
+        try:
+            frame = wire.decode_seeker_frame(text, max_payload_bytes=self._max_payload_bytes)
+            self.run(self._seeker_frame(conn.id, frame))
+        except ProtocolError as exc:
+            self._refused(conn, exc, *_echo(frame, exc))
+
+    def _staff_text(self, conn: Connection, text: str) -> None:
         frame: wire.StaffFrame | None = None
         try:
-            self._admit(conn)
-            frame = wire.decode_staff_frame(text, max_payload_bytes=self.config.max_payload_bytes)
+            frame = wire.decode_staff_frame(text, max_payload_bytes=self._max_payload_bytes)
             self.run(self._staff_frame(conn.id, frame))
-        except AbuseError as exc:
-            conn.abort(exc.close_code, exc.message)
         except ProtocolError as exc:
-            self.refuse(conn, exc, *_echo(frame, exc))
+            self._refused(conn, exc, *_echo(frame, exc))
+
+    def _refused(
+        self, conn: Connection, exc: ProtocolError, seq: int | None, chat_id: str | None
+    ) -> None:
+        if isinstance(exc, AbuseError):
+            conn.abort(exc.close_code, exc.message)
+        else:
+            self.refuse(conn, exc, seq, chat_id)
 
     def refuse(
         self,
@@ -228,10 +300,6 @@ class Hub:
             return
         error = wire.ErrorFrame(code=exc.code, message=exc.message, seq=seq, chat_id=chat_id)
         conn.send(error.serialize())
-
-    def _admit(self, conn: Connection) -> None:
-        if not conn.flood.take(self.clock()):
-            raise AbuseError("flooding", code="flooding", close_code=CLOSE_FLOODING)
 
     def _seeker_frame(self, conn: ConnId, frame: wire.SeekerFrame) -> list[Effect]:
         sb = self.switchboard
@@ -373,6 +441,7 @@ class Hub:
         while True:
             await asyncio.sleep(TICK_S)
             try:
+                self._close_unjoined()
                 self.run(self.switchboard.tick(self.clock()))
             except Exception:
                 log.exception("tick failed")

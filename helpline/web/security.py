@@ -2,19 +2,17 @@
 
 aiohttp accepts any ``Origin`` by default; a staff WebSocket or a state-changing
 staff request from another site would ride on the counsellor's cookie
-(cross-site WebSocket hijacking, CSRF). We refuse those. The seeker endpoint
+(cross-site WebSocket hijacking, CSRF). We refuse those: the staff socket
+checks :func:`origin_allowed` before the upgrade, and every staff API route
+before its handler (:func:`helpline.web.api.api_route`). The seeker endpoint
 uses no cookie, so its origin does not matter to its security.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from aiohttp import web
 
 from helpline.web.keys import CONFIG
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -41,20 +39,18 @@ def origin_allowed(request: web.Request) -> bool:
     return origin == own or origin in request.app[CONFIG].allowed_origins
 
 
-@web.middleware
-async def security_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if (
-        request.method in STATE_CHANGING
-        and request.path.startswith("/api/")
-        and not origin_allowed(request)
-    ):
-        return web.json_response({"error": "bad_origin"}, status=403)
-    response = await handler(request)
-    return response
-
-
 async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """on_response_prepare: every response, errors included, gets the headers."""
+    """on_response_prepare: every response, errors included, gets the headers.
+
+    Except the ``101 Switching Protocols`` that opens a WebSocket (a refused
+    handshake is an ordinary response and gets them): these headers govern
+    documents and what they load, and a browser ignores them on an upgrade,
+    which carries no document. The upgrade's headers stay in memory as long as
+    the socket is open, and these would add about 2 KiB to every connection.
+    """
+    if response.status == 101:
+        response.headers.popall("Server", None)
+        return
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     if request.path.startswith("/api/"):

@@ -36,8 +36,8 @@ async def seeker_socket(request: web.Request) -> web.WebSocketResponse:
         # At the bound, refuse before the upgrade (cheap) rather than degrade everyone.
         raise web.HTTPServiceUnavailable(text="too many connections; try again soon")
     ws = _socket(request)
-    await ws.prepare(request)
-    conn = hub.open(ws, request, SEEKER)
+    writer = await ws.prepare(request)
+    conn = hub.open(ws, writer, request, SEEKER)
     hub.expect_join(conn)
     try:
         async for msg in ws:
@@ -60,8 +60,8 @@ async def staff_socket(request: web.Request) -> web.WebSocketResponse:
     await request.app[TRUST].reload(account.id)  # the chat gate sees the key as stored now
     hub = request.app[HUB]
     ws = _socket(request)
-    await ws.prepare(request)
-    conn = hub.open(ws, request, STAFF)
+    writer = await ws.prepare(request)
+    conn = hub.open(ws, writer, request, STAFF)
     conn.session = request.cookies.get(SESSION_COOKIE)
     try:
         hub.staff_connected(conn, account)

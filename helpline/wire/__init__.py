@@ -2,8 +2,12 @@
 
 ``helpline.wire`` is the one place untrusted frames are parsed:
 :func:`decode_seeker_frame` and :func:`decode_staff_frame` on the server,
-:func:`decode_server_frame` in clients. Every frame class is a frozen, slotted
-dataclass that validates on construction and has ``serialize() -> str``.
+:func:`decode_server_frame` in clients. The server's hot path first asks
+:func:`decode_seeker_fast` / :func:`decode_staff_fast`, which decode canonical
+``relay`` and ``ack`` frames into plain tuples (the same answer, no frame
+object) and leave everything else to the full decoders. Every frame class is a
+frozen, slotted dataclass that validates on construction and has
+``serialize() -> str``.
 """
 
 from helpline.wire.base import Frame, delivered_text, relay_text
@@ -25,7 +29,15 @@ from helpline.wire.client_frames import (
     StaffFrame,
     StaffRelay,
 )
-from helpline.wire.decode import decode_seeker_frame, decode_server_frame, decode_staff_frame
+from helpline.wire.decode import (
+    SeekerFast,
+    StaffFast,
+    decode_seeker_fast,
+    decode_seeker_frame,
+    decode_server_frame,
+    decode_staff_fast,
+    decode_staff_frame,
+)
 from helpline.wire.fields import MAX_SEQ, VERSION, FrameError
 from helpline.wire.server_frames import (
     ERROR_CODES,
@@ -82,6 +94,7 @@ __all__ = [
     "Resumed",
     "SeekerAck",
     "SeekerChatEnded",
+    "SeekerFast",
     "SeekerFrame",
     "SeekerMatched",
     "SeekerRelay",
@@ -91,14 +104,17 @@ __all__ = [
     "SetStatus",
     "StaffAck",
     "StaffChatEnded",
+    "StaffFast",
     "StaffFrame",
     "StaffMatched",
     "StaffRelay",
     "StaffServerFrame",
     "StaffWelcome",
     "StatusUpdate",
+    "decode_seeker_fast",
     "decode_seeker_frame",
     "decode_server_frame",
+    "decode_staff_fast",
     "decode_staff_frame",
     "delivered_text",
     "relay_text",

@@ -143,7 +143,8 @@ def relay_text(chat_id: str, seq: int, payload: str) -> str:
     the frame. The arguments must already be valid, as a decoded frame's fields
     are: base64url never needs escaping in JSON, and ``seq`` is an int.
     """
-    return _RELAY_HEAD + chat_id + '","seq":' + str(seq) + ',"payload":"' + payload + '"}'
+    # One join copies the (up to 64 KiB) payload once; chained ``+`` would copy it thrice.
+    return "".join((_RELAY_HEAD, chat_id, '","seq":', str(seq), ',"payload":"', payload, '"}'))
 
 
 def delivered_text(chat_id: str, seq: int) -> str:

@@ -31,16 +31,16 @@ Rules, checked in this order, each failure a
 A refused ``relay`` whose ``seq`` could be read carries it in
 ``FrameError.seq`` so that the ``error`` frame can echo it (§2.5).
 
-Relay frames are the hot path (up to ~100k frames/s through one server).
-Most of them are written by our own clients in the canonical layout, the
-fields in documented order and no whitespace. :func:`_canonical_relay`
+Relay and ack frames are the hot path (up to ~100k frames/s through one
+server). Most of them are written by our own clients in the canonical layout,
+the fields in documented order and no whitespace. :func:`_canonical_relay`
 recognises exactly that text with an anchored regex over the short head (the
 ids and ``seq``), checks the payload's alphabet in C with ``bytes.translate``
-and builds the frame without the JSON parser; because the text then is the
-canonical serialization of valid fields, the answer is the one the full parse
-would give. Anything else (another key order, whitespace, escapes, any error)
-takes the full parse, which produces every error. The tests check that both
-paths agree.
+and builds the frame without the JSON parser; an ack is one short regex over
+the whole frame. Because the text then is the canonical serialization of
+valid fields, the answer is the one the full parse would give. Anything else
+(another key order, whitespace, escapes, any error) takes the full parse,
+which produces every error. The tests check that both paths agree.
 """
 
 from __future__ import annotations
@@ -76,7 +76,20 @@ from helpline.wire.server_frames import (
     StaffWelcome,
 )
 
-__all__ = ["decode_seeker_frame", "decode_server_frame", "decode_staff_frame"]
+__all__ = [
+    "SeekerFast",
+    "StaffFast",
+    "decode_seeker_fast",
+    "decode_seeker_frame",
+    "decode_server_frame",
+    "decode_staff_fast",
+    "decode_staff_frame",
+]
+
+#: A relay or ack frame decoded by the fast path: ``(chat_id, seq, payload)``, where
+#: ``payload`` is None for an ack. Each field is valid as the frame classes define it.
+SeekerFast = tuple[str | None, int, str | None]
+StaffFast = tuple[str, int, str | None]
 
 
 class _DuplicateKeyError(ValueError):
@@ -105,6 +118,7 @@ _RELAY_KEYS: Final = frozenset({"v", "type", "seq", "payload", "chat_id"})
 _use_fast = True
 
 _SEQ_RE = r"([1-9][0-9]{0,15})"
+_COUNT_RE = r"(0|[1-9][0-9]{0,15})"  # an ack's seq may be 0
 _CHAT_ID_RE = r"([A-Za-z0-9_-]{21}[AQgw])"  # canonical: see fields.is_chat_id
 # The head of a canonical relay frame up to the payload's opening quote.
 _STAFF_HEAD: Final = re.compile(
@@ -114,16 +128,24 @@ _SEEKER_HEAD: Final = re.compile(r'\{"v":1,"type":"relay","seq":' + _SEQ_RE + r'
 # A seeker's optional chat_id after the payload, to the end of the frame.
 _CHAT_ID_TAIL: Final = re.compile(r'","chat_id":"' + _CHAT_ID_RE + r'"\}')
 _TAIL_CHARS: Final = len('","chat_id":""}') + f.CHAT_ID_CHARS
+# Whole canonical ack frames: the counsellor's, and the seeker's with an optional chat_id.
+_STAFF_ACK: Final = re.compile(
+    r'\{"v":1,"type":"ack","chat_id":"' + _CHAT_ID_RE + r'","seq":' + _COUNT_RE + r"\}"
+)
+_SEEKER_ACK: Final = re.compile(
+    r'\{"v":1,"type":"ack","seq":' + _COUNT_RE + r'(?:,"chat_id":"' + _CHAT_ID_RE + r'")?\}'
+)
 
 
 def decode_seeker_frame(text: str | bytes, *, max_payload_bytes: int) -> SeekerFrame:
     """Decode a frame from a seeker (§2.1); any other type is ``unknown_type``."""
     if _use_fast and type(text) is str:
-        m = _SEEKER_HEAD.match(text) or _STAFF_HEAD.match(text)
-        if m is not None:
-            fast = _canonical_relay(text, m, max_payload_bytes)
-            if fast is not None:
-                return _new_seeker_relay(*fast)
+        fast = decode_seeker_fast(text, max_payload_bytes=max_payload_bytes)
+        if fast is not None:
+            chat_id, seq, payload = fast
+            if payload is None:
+                return _new_seeker_ack(seq, chat_id)
+            return _new_seeker_relay(chat_id, seq, payload)
     obj = _parse(text)
     cls = SEEKER_FRAMES.get(_type(obj))
     if cls is None:
@@ -140,11 +162,12 @@ def decode_seeker_frame(text: str | bytes, *, max_payload_bytes: int) -> SeekerF
 def decode_staff_frame(text: str | bytes, *, max_payload_bytes: int) -> StaffFrame:
     """Decode a frame from a counsellor (§2.2); any other type is ``unknown_type``."""
     if _use_fast and type(text) is str:
-        m = _STAFF_HEAD.match(text)
-        if m is not None:
-            fast = _canonical_relay(text, m, max_payload_bytes)
-            if fast is not None:
-                return _new_staff_relay(m[1], fast[1], fast[2])
+        fast = decode_staff_fast(text, max_payload_bytes=max_payload_bytes)
+        if fast is not None:
+            chat_id, seq, payload = fast
+            if payload is None:
+                return _new_staff_ack(chat_id, seq)
+            return _new_staff_relay(chat_id, seq, payload)
     obj = _parse(text)
     cls = STAFF_FRAMES.get(_type(obj))
     if cls is None:
@@ -156,6 +179,42 @@ def decode_staff_frame(text: str | bytes, *, max_payload_bytes: int) -> StaffFra
             StaffRelay, obj, max_payload_bytes
         )
     return cls.from_json(obj, envelope=True)
+
+
+def decode_seeker_fast(text: str, *, max_payload_bytes: int) -> SeekerFast | None:
+    """A seeker's canonical ``relay`` or ``ack`` as ``(chat_id, seq, payload)``, without
+    building a frame (``payload`` None: an ack); None for any other text, which
+    :func:`decode_seeker_frame` then decodes (or refuses). The hub's hot path."""
+    m = _SEEKER_HEAD.match(text) or _STAFF_HEAD.match(text)
+    if m is not None:
+        return _canonical_relay(text, m, max_payload_bytes)
+    m = _SEEKER_ACK.fullmatch(text)
+    if m is not None:
+        seq = int(m[1])
+        if seq <= f.MAX_SEQ:
+            return m[2], seq, None
+    return None
+
+
+def decode_staff_fast(text: str, *, max_payload_bytes: int) -> StaffFast | None:
+    """A counsellor's canonical ``relay`` or ``ack`` as ``(chat_id, seq, payload)``
+    (``payload`` None: an ack); None for any other text: see :func:`decode_seeker_fast`."""
+    m = _STAFF_HEAD.match(text)
+    if m is not None:
+        start = m.end()
+        end = len(text) - 2
+        if start < end and end - start <= max_payload_bytes and text.endswith('"}'):
+            seq = int(m[2])
+            payload = text[start:end]
+            if seq <= f.MAX_SEQ and f.is_b64u(payload):
+                return m[1], seq, payload
+        return None
+    m = _STAFF_ACK.fullmatch(text)
+    if m is not None:
+        seq = int(m[2])
+        if seq <= f.MAX_SEQ:
+            return m[1], seq, None
+    return None
 
 
 def decode_server_frame(text: str | bytes, *, role: ClientRole | None = None) -> ServerFrame:
@@ -324,6 +383,20 @@ def _new_relay_out(chat_id: str, seq: int, payload: str) -> RelayOut:
     return frame
 
 
+def _new_seeker_ack(seq: int, chat_id: str | None) -> SeekerAck:
+    frame = object.__new__(SeekerAck)
+    _set(frame, "seq", seq)
+    _set(frame, "chat_id", chat_id)
+    return frame
+
+
+def _new_staff_ack(chat_id: str, seq: int) -> StaffAck:
+    frame = object.__new__(StaffAck)
+    _set(frame, "chat_id", chat_id)
+    _set(frame, "seq", seq)
+    return frame
+
+
 _SEEKER_ACK_KEYS: Final = frozenset({"v", "type", "seq", "chat_id"})
 
 
@@ -337,10 +410,7 @@ def _seeker_ack(obj: dict[str, Any]) -> SeekerAck | None:
         and (chat_id is None or f.is_chat_id(chat_id))
     ):
         return None
-    frame = object.__new__(SeekerAck)
-    _set(frame, "seq", seq)
-    _set(frame, "chat_id", chat_id)
-    return frame
+    return _new_seeker_ack(seq, chat_id)
 
 
 def _staff_ack(obj: dict[str, Any]) -> StaffAck | None:
@@ -348,10 +418,7 @@ def _staff_ack(obj: dict[str, Any]) -> StaffAck | None:
     chat_id = obj.get("chat_id")
     if not (obj.keys() <= _SEEKER_ACK_KEYS and f.is_seq(seq, 0) and f.is_chat_id(chat_id)):
         return None
-    frame = object.__new__(StaffAck)
-    _set(frame, "chat_id", chat_id)
-    _set(frame, "seq", seq)
-    return frame
+    return _new_staff_ack(chat_id, seq)
 
 
 def _slow_relay(cls: type[_R], obj: dict[str, Any], limit: int) -> _R:
