@@ -11,8 +11,11 @@ Two small interfaces keep the door open for several server processes later:
 fan-out later) and the switchboard itself (queue state; in-process here).
 
 The relay hot path (``relay`` and ``ack`` frames) does no I/O, no database work
-and never parses a payload: decode the envelope, check sequence numbers, queue
-a string on the receiver's connection.
+and never parses a payload: decode the envelope (``wire.decode_*_fast``: one
+regex and an alphabet check, no JSON parser, for the canonical frames our
+clients send), check sequence numbers, queue a string on the receiver's
+connection; :class:`~helpline.web.connection.Outgoing` writes each
+connection's frames of the loop's turn in one system call.
 """
 
 from __future__ import annotations
@@ -298,6 +301,8 @@ class Hub:
         if conn.errors > self.config.max_errors:
             conn.abort(CLOSE_TOO_MANY_ERRORS, "too many errors")
             return
+        if seq is not None and seq < 1:
+            seq = None  # an ack of 0 (it acknowledges nothing): error frames echo seqs from 1
         error = wire.ErrorFrame(code=exc.code, message=exc.message, seq=seq, chat_id=chat_id)
         conn.send(error.serialize())
 

@@ -25,6 +25,9 @@ class RawPeer:
         self.ws = ws
         self.seen: list[dict[str, Any]] = []  # every frame received, in order
         self.unread: list[dict[str, Any]] = []  # received but not yet asked for
+        # Send frames as our clients write them (no spaces, fields in the order given):
+        # relay and ack frames then take the server's fast path (wire.decode_*_fast).
+        self.compact = False
 
     @classmethod
     async def seeker(cls, ws_base: str, **kwargs: Any) -> RawPeer:
@@ -38,7 +41,8 @@ class RawPeer:
         )
 
     async def send(self, **frame: Any) -> None:
-        await self.ws.send(json.dumps({"v": 1, **frame}))
+        separators = (",", ":") if self.compact else None
+        await self.ws.send(json.dumps({"v": 1, **frame}, separators=separators))
 
     async def send_text(self, text: str | bytes) -> None:
         await self.ws.send(text)

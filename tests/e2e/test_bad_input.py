@@ -175,6 +175,57 @@ async def test_sequence_errors_echo_the_seq(
     assert all(f.get("payload") != "duplicate" for f in chat.staff.seen)
 
 
+@pytest.mark.parametrize("compact", [True, False], ids=["fast path", "full decoder"])
+async def test_relay_and_ack_refusals_are_the_same_on_both_paths(
+    small_server: RunningServer, bystanders: Bystanders, compact: bool
+) -> None:
+    """Canonical relay and ack frames skip the JSON parser in the hub; every refusal, and
+    its seq and chat_id echo (§2.5), must be exactly what the full decoder answers."""
+    chat = await open_chat(small_server, "other", "en")
+    chat.seeker.compact = chat.staff.compact = compact
+    limit = small_server.config.max_payload_bytes
+    seeker_frames: list[dict[str, object]] = [
+        {"type": "relay", "seq": 5, "payload": "gap"},
+        {"type": "relay", "seq": 2, "payload": "not base64!"},
+        {"type": "relay", "seq": 2, "payload": "a" * (limit + 1)},
+        {"type": "relay", "seq": 2, "payload": ""},
+        {"type": "relay", "seq": 2, "payload": "x", "chat_id": bystanders.chat_id},
+        {"type": "relay", "seq": 0, "payload": "x"},
+        {"type": "ack", "seq": 99},
+        {"type": "ack", "seq": 1, "chat_id": bystanders.chat_id},
+    ]
+    staff_frames: list[dict[str, object]] = [
+        {"type": "relay", "chat_id": chat.chat_id, "seq": 7, "payload": "gap"},
+        {"type": "relay", "chat_id": bystanders.chat_id, "seq": 2, "payload": "x"},
+        {"type": "relay", "chat_id": chat.chat_id, "seq": 2, "payload": "a" * (limit + 1)},
+        {"type": "ack", "chat_id": chat.chat_id, "seq": 99},
+        {"type": "ack", "chat_id": bystanders.chat_id, "seq": 0},
+    ]
+    answers = []
+    for peer, frames in ((chat.seeker, seeker_frames), (chat.staff, staff_frames)):
+        for frame in frames:
+            await peer.send(**frame)
+            error = await peer.recv("error")
+            answers.append((error["code"], error["seq"], error["chat_id"]))
+    other, mine = bystanders.chat_id, chat.chat_id
+    assert answers == [
+        ("bad_seq", 5, None),
+        ("bad_field", 2, None),
+        ("payload_too_large", 2, None),
+        ("bad_field", 2, None),
+        ("unknown_chat", 2, other),
+        ("bad_field", None, None),
+        ("bad_seq", 99, None),
+        ("unknown_chat", 1, other),
+        ("bad_seq", 7, mine),
+        ("unknown_chat", 2, other),
+        ("payload_too_large", 2, None),
+        ("bad_seq", 99, mine),
+        ("unknown_chat", None, other),  # seq 0 is not echoed: error frames' seqs start at 1
+    ]
+    await chat.still_fine()  # and the good frames still go through, on this path too
+
+
 async def test_window_full(small_server: RunningServer, bystanders: Bystanders) -> None:
     chat = await open_chat(small_server, "other", "en")
     window = small_server.config.window_frames

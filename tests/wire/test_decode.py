@@ -21,9 +21,12 @@ from helpline.wire import (
     RelayOut,
     SeekerAck,
     SeekerRelay,
+    StaffAck,
     StaffRelay,
+    decode_seeker_fast,
     decode_seeker_frame,
     decode_server_frame,
+    decode_staff_fast,
     decode_staff_frame,
     relay_text,
 )
@@ -429,13 +432,33 @@ canonical_relays = st.one_of(
         st.one_of(st.none(), st.binary(min_size=16, max_size=16).map(b64u)),
     ),
 )
+chat_ids = st.binary(min_size=16, max_size=16).map(b64u)
+#: Counters (an ack's seq) around the edges: 0, the largest, one past it, long numbers.
+ack_seqs = st.one_of(st.integers(0, MAX_SEQ), st.sampled_from([0, 1, MAX_SEQ, MAX_SEQ + 1, 10**16]))
+canonical_acks = st.one_of(
+    st.builds(
+        lambda chat, seq: '{"v":1,"type":"ack","chat_id":"' + chat + '","seq":' + str(seq) + "}",
+        chat_ids,
+        ack_seqs,
+    ),
+    st.builds(
+        lambda seq, chat: (
+            '{"v":1,"type":"ack","seq":'
+            + str(seq)
+            + ("}" if chat is None else ',"chat_id":"' + chat + '"}')
+        ),
+        ack_seqs,
+        st.one_of(st.none(), chat_ids),
+    ),
+)
 _SPICE = ['"', "\\", '\\"', "}", '","chat_id":"' + CHAT, ",", " ", "0", "=", "é", '"}', "\x00"]
 
 
 @st.composite
 def mangled_relays(draw: st.DrawFn) -> str:
-    """Canonical relay frames with a few edits: deletions, insertions of JSON syntax."""
-    text = draw(canonical_relays)
+    """Canonical relay and ack frames with a few edits: deletions, insertions of JSON
+    syntax."""
+    text = draw(st.one_of(canonical_relays, canonical_acks))
     for _ in range(draw(st.integers(0, 3))):
         i = draw(st.integers(0, len(text)))
         j = draw(st.integers(i, min(len(text), i + 3)))
@@ -444,6 +467,28 @@ def mangled_relays(draw: st.DrawFn) -> str:
     return text
 
 
+_EDGE_ACKS = [
+    '{"v":1,"type":"ack","seq":0}',
+    '{"v":1,"type":"ack","seq":00}',
+    '{"v":1,"type":"ack","seq":-1}',
+    '{"v":1,"type":"ack","seq":9007199254740992}',
+    '{"v":1,"type":"ack","chat_id":"' + CHAT + '","seq":9007199254740991}',
+    '{"v":1,"type":"ack","chat_id":"' + CHAT[:-1] + 'B","seq":1}',
+    '{"v":1,"type":"ack","seq":1,"chat_id":"' + CHAT + '"} ',
+    '{"v":1,"type":"ack","seq":1,"chat_id":null}',
+    '{"v":1,"type":"ack","chat_id":"' + CHAT + '","seq":1,"seq":1}',
+    '{"v":1,"type":"ack","chat_id":"' + CHAT + '","seq":1.0}',
+]
+
+
+def edge_acks(test: Callable[[str], None]) -> Callable[[str], None]:
+    """Ack frames at the edges of the fast path's patterns, as explicit examples."""
+    for text in _EDGE_ACKS:
+        test = example(text)(test)
+    return test
+
+
+@edge_acks
 @settings(suppress_health_check=[HealthCheck.too_slow], max_examples=400)
 @given(mangled_relays())
 @example('{"v":1,"type":"relay","seq":1,"payload":"QQ","chat_id":"' + CHAT + '"}')
@@ -465,6 +510,58 @@ def test_fast_path_agrees_with_full_parse(text: str) -> None:
         assert fast == full
 
 
+@edge_acks
+@settings(suppress_health_check=[HealthCheck.too_slow], max_examples=400)
+@given(mangled_relays())
+def test_fast_decoders_agree_with_the_full_ones(text: str) -> None:
+    """decode_*_fast (the hub's hot path) either declines or gives exactly the fields the
+    full decoder's frame has; they never raise, so every refusal comes from the full one."""
+    for fast_decode, full_decode in (
+        (decode_seeker_fast, decode_seeker_frame),
+        (decode_staff_fast, decode_staff_frame),
+    ):
+        fast = fast_decode(text, max_payload_bytes=LIMIT)
+        if fast is None:
+            continue
+        decode_module._use_fast = False
+        try:
+            full = full_decode(text, max_payload_bytes=LIMIT)
+        finally:
+            decode_module._use_fast = True
+        chat_id, seq, payload = fast
+        if payload is None:
+            assert isinstance(full, SeekerAck | StaffAck)
+            assert (full.chat_id, full.seq) == (chat_id, seq)
+        else:
+            assert isinstance(full, SeekerRelay | StaffRelay)
+            assert (full.chat_id, full.seq, full.payload) == (chat_id, seq, payload)
+
+
+@given(st.text())
+def test_fast_decoders_only_answer_or_decline(text: str) -> None:
+    for fast_decode in (decode_seeker_fast, decode_staff_fast):
+        fast = fast_decode(text, max_payload_bytes=LIMIT)
+        assert fast is None or len(fast) == 3
+
+
+def test_fast_decoders_take_canonical_relays_and_acks() -> None:
+    relay = StaffRelay(CHAT, 2, "QQ").serialize()
+    assert decode_staff_fast(relay, max_payload_bytes=LIMIT) == (CHAT, 2, "QQ")
+    assert decode_seeker_fast(relay, max_payload_bytes=LIMIT) == (CHAT, 2, "QQ")
+    relay = SeekerRelay(3, "QQ").serialize()
+    assert decode_seeker_fast(relay, max_payload_bytes=LIMIT) == (None, 3, "QQ")
+    assert decode_staff_fast(relay, max_payload_bytes=LIMIT) is None  # chat_id is required
+    ack = StaffAck(CHAT, 0).serialize()
+    assert decode_staff_fast(ack, max_payload_bytes=LIMIT) == (CHAT, 0, None)
+    assert decode_seeker_fast(SeekerAck(5).serialize(), max_payload_bytes=LIMIT) == (None, 5, None)
+    ack = SeekerAck(5, CHAT).serialize()
+    assert decode_seeker_fast(ack, max_payload_bytes=LIMIT) == (CHAT, 5, None)
+    # Over the limit, or anything else: declined, and the full decoder explains.
+    too_big = StaffRelay(CHAT, 2, "Q" * (LIMIT + 1)).serialize()
+    assert decode_staff_fast(too_big, max_payload_bytes=LIMIT) is None
+    assert decode_seeker_fast('{"v":1,"type":"ping"}', max_payload_bytes=LIMIT) is None
+
+
 def test_canonical_frames_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
     def no_json(text: str) -> None:
         raise AssertionError("the JSON parser ran")
@@ -475,6 +572,9 @@ def test_canonical_frames_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) ->
     assert seeker(SeekerRelay(2, "QQ").serialize()) == SeekerRelay(2, "QQ")
     assert seeker(relay_text(CHAT, 2, "QQ")) == SeekerRelay(2, "QQ", CHAT)
     assert decode_server_frame(relay_text(CHAT, 2, "QQ")) == RelayOut(CHAT, 2, "QQ")
+    assert staff(StaffAck(CHAT, 7).serialize()) == StaffAck(CHAT, 7)
+    assert seeker(SeekerAck(7).serialize()) == SeekerAck(7)
+    assert seeker(SeekerAck(0, CHAT).serialize()) == SeekerAck(0, CHAT)
 
 
 def test_full_parse_alone_decodes_relays(full_parse_only: None) -> None:
