@@ -5,7 +5,11 @@ start), the organisation key and identity keys (:mod:`helpline.web.trust`;
 in development mode a warning is printed at every start), the hub (its tick
 and statistics tasks). aiohttp's access log is off:
 its default format records the client's address and user agent, which this
-service never keeps (docs/privacy.md).
+service never keeps (docs/privacy.md). There are no middlewares: the staff
+API's rules wrap its own routes (:func:`helpline.web.api.api_routes`).
+
+``serve`` runs on uvloop where it is installed and, once started, hides the
+objects made at start-up from the garbage collector (docs/performance.md).
 """
 
 from __future__ import annotations
