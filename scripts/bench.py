@@ -336,24 +336,19 @@ def run_relays(bench: Bench, sizes: Sizes, wanted: Callable[[str], bool]) -> Non
     if wanted("curve"):
         for pairs in sizes.curve_pairs:
             bench.run(f"paced_{pairs}", "paced", pairs=pairs, rate=10)
-    if wanted("idle_waiting"):
-        bench.run(
-            "idle_waiting",
-            "idle_memory",
-            fresh_each_time=True,
-            count=sizes.idle_seekers,
-            warm=sizes.warm,
-            matched=False,
-        )
-    if wanted("idle_matched"):
-        bench.run(
-            "idle_matched",
-            "idle_memory",
-            fresh_each_time=True,
-            count=sizes.idle_matched,
-            warm=sizes.warm,
-            matched=True,
-        )
+    for name, count, matched in (
+        ("idle_waiting", sizes.idle_seekers, False),
+        ("idle_matched", sizes.idle_matched, True),
+    ):
+        if wanted(name):
+            bench.run(
+                name,
+                "idle_memory",
+                fresh_each_time=True,
+                count=count,
+                warm=sizes.warm,
+                matched=matched,
+            )
     if wanted("burst"):
         bench.run("burst", "burst", count=sizes.burst, concurrency=sizes.burst_concurrency)
 
