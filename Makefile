@@ -31,10 +31,13 @@ MYPY_PACKAGES = helpline $(if $(wildcard crypto/__init__.py),crypto)
 NPM_LOCK := $(wildcard package-lock.json)
 NPM_STAMP := $(if $(NPM_LOCK),node_modules/.helpline-npm.stamp)
 
-# Browser-side crypto tests (crypto/js), run with `node --test`. Test files are named
-# *.test.js, *.test.mjs or *.test.cjs; while there are none, the step says so and passes.
-JS_TEST_FILES = $(shell find crypto/js -name node_modules -prune -o -type f \
-	\( -name '*.test.js' -o -name '*.test.mjs' -o -name '*.test.cjs' \) -print 2>/dev/null | sort)
+# Browser-side JavaScript tests, run with `node --test`: the crypto (crypto/js) and the
+# seeker page's modules (helpline/web/seeker_page/js). Test files are named *.test.js,
+# *.test.mjs or *.test.cjs; a directory that does not exist yet is left out, and while
+# there are no test files at all, the step says so and passes.
+JS_TEST_DIRS = $(wildcard crypto/js helpline/web/seeker_page/js)
+JS_TEST_FILES = $(if $(JS_TEST_DIRS),$(shell find $(JS_TEST_DIRS) -name node_modules -prune -o -type f \
+	\( -name '*.test.js' -o -name '*.test.mjs' -o -name '*.test.cjs' \) -print 2>/dev/null | sort))
 
 PYTEST_ARGS ?=
 
@@ -85,7 +88,7 @@ test-python: setup
 
 test-js: setup
 	@if [ -z "$(strip $(JS_TEST_FILES))" ]; then \
-	  echo "==> no crypto/js tests yet: skipping node --test"; \
+	  echo "==> no JavaScript tests yet: skipping node --test"; \
 	else \
 	  echo "node --test $(JS_TEST_FILES)"; \
 	  node --test $(JS_TEST_FILES); \

@@ -264,6 +264,12 @@ class _Session:
             raise CryptoError("bad_ack", "ack does not match what was sent")
         self._peer_ack = ack
 
+    def destroy(self) -> None:
+        """End the session here without telling the peer (no frame is made), dropping
+        every secret; the JavaScript twin is what the seeker's quick exit calls."""
+        if not self._closed:
+            self._close()
+
     def _close(self) -> None:
         """End the session and drop every secret it holds (chains, ``cont``, pending)."""
         self._closed = True

@@ -210,6 +210,34 @@ def _login_failed(status: int, body: object) -> NoReturn:
     raise AuthError(f"login failed with HTTP {status}", code="unauthorized")
 
 
+#: The answers to the one feedback question (``POST /api/feedback``, §7).
+FEEDBACK_ANSWERS: Final = ("helpful", "somewhat", "not_helpful")
+
+
+async def send_feedback(base: str, ticket: str, answer: str) -> None:
+    """Answer the feedback question with the ticket of ``chat_ended`` (§7).
+
+    ``base`` is the server's http(s) or ws(s) base URL. Raises :class:`ClientError`
+    with the server's code: ``unknown_ticket`` (unknown, used or expired),
+    ``bad_field``, ``bad_origin``, or ``http_<status>`` without one.
+    """
+    http_base = http_base_of(base)
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            http_base + "/api/feedback",
+            json={"ticket": ticket, "answer": answer},
+            headers={"Origin": http_base},
+        ) as response,
+    ):
+        if response.status == 204:
+            return
+        body = await _json_body(response)
+        error = body.get("error") if isinstance(body, dict) else None
+        code = error if isinstance(error, str) else f"http_{response.status}"
+        raise ClientError(f"feedback refused with HTTP {response.status}", code=code)
+
+
 def http_base_of(ws_base: str) -> str:
     """``ws://host:port`` → ``http://host:port`` (``wss`` → ``https``); http(s) stays."""
     base = ws_base.rstrip("/")
@@ -717,6 +745,9 @@ class SeekerClient(_Client):
         #: The open chat, if any.
         self.chat_id: str | None = None
         self.welcome: SeekerWelcome | None = None
+        #: The feedback ticket of the last ``chat_ended`` (None: none, or feedback is off);
+        #: answer with :func:`send_feedback`.
+        self.feedback_ticket: str | None = None
 
     async def join(self, language: str, fallback_language: str | None = None) -> SeekerWelcome:
         """Connect if needed and enter the queue; return ``welcome`` (ClientError if refused)."""
@@ -776,6 +807,7 @@ class SeekerClient(_Client):
         elif isinstance(frame, SeekerChatEnded):
             self._chat(frame.chat_id).closed = True
             self.token = None
+            self.feedback_ticket = frame.feedback
             if self.chat_id == frame.chat_id:
                 self.chat_id = None
         return True

@@ -81,6 +81,10 @@ class Config:
     # PBKDF2-SHA-256 iterations for new login secrets (docs/crypto.md); tests lower it.
     kdf_iterations: int = 600_000
 
+    # The operator's service file (hours, resources, quick exit, embedding; helpline.service).
+    # None: data_dir/service.json when it exists, else every queue open all the time.
+    service_file: Path | None = None
+
     # The organisation's Ed25519 public key (base64url, 32 bytes), docs/crypto.md.
     # Empty: development mode, with a development key under data_dir (never in production).
     org_public_key: str = ""
@@ -135,6 +139,15 @@ class Config:
                 ) from None
 
     @property
+    def effective_service_file(self) -> Path | None:
+        """The service file to read: ``service_file``, else ``data_dir/service.json``
+        when it exists, else None (docs/operations.md)."""
+        if self.service_file is not None:
+            return self.service_file
+        default = self.data_dir / "service.json"
+        return default if default.is_file() else None
+
+    @property
     def development(self) -> bool:
         """No organisation key configured: the server makes and uses a development key."""
         return not self.org_public_key
@@ -156,7 +169,7 @@ def _convert(name: str, type_name: object, raw: str) -> Any:
             return int(raw)
         if kind == "float":
             return float(raw)
-        if kind == "Path":
+        if kind in ("Path", "Path | None"):
             return Path(raw)
         if kind == "bool":
             if raw.strip().lower() not in _BOOLEANS:

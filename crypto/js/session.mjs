@@ -221,6 +221,14 @@ class Session {
     this._peerAck = ack;
   }
 
+  /**
+   * Ends the session here, without telling the peer, and wipes every secret it holds
+   * (the page's quick exit; no frame is made). Calling it again does nothing.
+   */
+  destroy() {
+    if (!this._closed) this._close();
+  }
+
   /** Ends the session and wipes every secret it holds (chains, cont, pending). */
   _close() {
     this._closed = true;

@@ -85,6 +85,7 @@ class ChatClosed:
     conn: ConnId
     chat_id: str
     reason: str
+    language: str  # the chat's queue: the seeker's feedback ticket remembers it
 
 
 @dataclass(frozen=True, slots=True)

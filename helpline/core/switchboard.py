@@ -149,7 +149,7 @@ class Switchboard:
             ended, reason = lingering
             out.append(SeekerResumed(conn, "ended", ended.id, ended.to_counsellor.accepted))
             out.extend(Deliver(conn, ended.id, seq, p) for seq, p in ended.to_seeker.unacked())
-            out.append(ChatClosed(conn, ended.id, reason))
+            out.append(ChatClosed(conn, ended.id, reason, ended.language))
             out.append(CloseConnection(conn, CLOSE_NORMAL, "chat ended"))
             self._forget_seeker(seeker)
             return out
@@ -179,7 +179,9 @@ class Switchboard:
         out: list[Effect] = []
         if seeker.state is SeekerState.CHATTING:
             assert seeker.chat is not None
-            out.append(ChatClosed(conn, seeker.chat.id, ChatEvent.SEEKER_LEFT.value))
+            out.append(
+                ChatClosed(conn, seeker.chat.id, ChatEvent.SEEKER_LEFT.value, seeker.chat.language)
+            )
         self._drop_seeker(seeker, ChatEvent.SEEKER_LEFT, now, out)
         out.append(CloseConnection(conn, CLOSE_NORMAL, "left"))
         self._match(now, out)
@@ -258,7 +260,7 @@ class Switchboard:
                 out.append(PeerPresence(seeker_conn, chat.id, True))
         for chat, reason in counsellor.lingering:
             out.extend(Deliver(conn, chat.id, s, p) for s, p in chat.to_counsellor.unacked())
-            out.append(ChatClosed(conn, chat.id, reason))
+            out.append(ChatClosed(conn, chat.id, reason, chat.language))
             counsellor.recently_closed.append(chat.id)
         counsellor.lingering.clear()
         self._match(now, out)
@@ -685,7 +687,7 @@ class Switchboard:
         self._record(chat, reason, now, out)
         if event is not ChatEvent.COUNSELLOR_LOST:
             if counsellor.conn is not None:
-                out.append(ChatClosed(counsellor.conn, chat.id, reason))
+                out.append(ChatClosed(counsellor.conn, chat.id, reason, chat.language))
                 counsellor.recently_closed.append(chat.id)
             else:
                 counsellor.lingering.append((chat, reason))
@@ -706,7 +708,7 @@ class Switchboard:
             return
         seeker.state = next_seeker_state(seeker.state, SeekerEvent.CHAT_ENDED)
         if seeker.conn is not None:
-            out.append(ChatClosed(seeker.conn, chat.id, reason))
+            out.append(ChatClosed(seeker.conn, chat.id, reason, chat.language))
             out.append(CloseConnection(seeker.conn, CLOSE_NORMAL, "chat ended"))
             if not chat.to_seeker.pending:
                 self._forget_seeker(seeker)

@@ -3,7 +3,8 @@
 What is stored is exactly what ``docs/privacy.md`` allows: staff data, the
 SHA-256 of each staff session token (never the token), counsellors' public
 identity keys with their wrapped seeds and certificates, the organisation's
-revocation list, and one :class:`~helpline.core.stats.ChatSummary` per chat.
+revocation list, one :class:`~helpline.core.stats.ChatSummary` per chat, and
+seekers' feedback as counts per day, language and answer.
 Nothing about a seeker's connection (address, user agent) and no content ever
 reaches this package.
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 from helpline.store.accounts import AccountRepository
 from helpline.store.chat_stats import ChatStatsRepository
 from helpline.store.engine import Database
+from helpline.store.feedback import FeedbackRepository
 from helpline.store.identity import IdentityRepository
 from helpline.store.sessions import SessionRepository
 from helpline.store.settings import SettingsRepository
@@ -25,6 +27,7 @@ __all__ = [
     "AccountRepository",
     "ChatStatsRepository",
     "Database",
+    "FeedbackRepository",
     "IdentityRepository",
     "SessionRepository",
     "SettingsRepository",

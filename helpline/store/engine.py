@@ -33,6 +33,7 @@ from helpline.errors import StoreError
 from helpline.store._base import DRIVER_ERRORS, WRITE_OPTION, Transactions, store_error
 from helpline.store.accounts import AccountRepository
 from helpline.store.chat_stats import ChatStatsRepository
+from helpline.store.feedback import FeedbackRepository
 from helpline.store.identity import IdentityRepository
 from helpline.store.sessions import SessionRepository
 from helpline.store.settings import SettingsRepository
@@ -131,6 +132,7 @@ class Database:
     chat_stats: ChatStatsRepository
     identity: IdentityRepository
     settings: SettingsRepository
+    feedback: FeedbackRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -140,6 +142,7 @@ class Database:
         self.chat_stats = ChatStatsRepository(self._tx)
         self.identity = IdentityRepository(self._tx)
         self.settings = SettingsRepository(self._tx)
+        self.feedback = FeedbackRepository(self._tx)
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True) -> Database:

@@ -122,3 +122,18 @@ revocation_list = sa.Table(
     sa.Column("stored_at", sa.Double, nullable=False),
     sa.CheckConstraint("id = 1", name="single_row"),
 )
+
+# Seekers' answers to the one feedback question: a count per UTC day, queue language
+# and answer, nothing else (docs/privacy.md); no row is ever tied to a chat.
+FEEDBACK_ANSWERS = ("helpful", "somewhat", "not_helpful")
+
+feedback_counts = sa.Table(
+    "feedback_counts",
+    metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("language", sa.String(16), primary_key=True),
+    sa.Column("answer", sa.String(16), primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.CheckConstraint("answer IN ('helpful', 'somewhat', 'not_helpful')", name="answer"),
+    sa.CheckConstraint("count > 0", name="count"),
+)

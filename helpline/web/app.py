@@ -1,9 +1,10 @@
 """The application factory and ``serve`` (what ``python run.py`` runs).
 
-Resources open and close through ``cleanup_ctx``: the database (migrated at
-start), the organisation key and identity keys (:mod:`helpline.web.trust`;
-in development mode a warning is printed at every start), the hub (its tick
-and statistics tasks). aiohttp's access log is off:
+The service file (:mod:`helpline.service`) is read first, so that a bad one
+stops the start with a ConfigError. Resources open and close through
+``cleanup_ctx``: the database (migrated at start), the organisation key and
+identity keys (:mod:`helpline.web.trust`; in development mode a warning is
+printed at every start), the hub (its tick and statistics tasks). aiohttp's access log is off:
 its default format records the client's address and user agent, which this
 service never keeps (docs/privacy.md). There are no middlewares: the staff
 API's rules wrap its own routes (:func:`helpline.web.api.api_routes`).
@@ -24,12 +25,13 @@ from aiohttp import web
 import helpline
 from helpline.config import Config
 from helpline.logging import configure_logging
+from helpline.service import load_service
 from helpline.store.engine import Database
-from helpline.web import identity_api, sockets, staff_api, static
+from helpline.web import identity_api, service_api, sockets, staff_api, static
 from helpline.web.api import api_routes
 from helpline.web.hub import Hub
-from helpline.web.keys import CONFIG, DATABASE, HUB, TRUST
-from helpline.web.security import add_security_headers
+from helpline.web.keys import CONFIG, DATABASE, HUB, PAGE_CSP, SERVICE, TRUST, UI_LANGUAGES
+from helpline.web.security import add_security_headers, page_csp
 from helpline.web.trust import DEV_KEY_FILE, DEVELOPMENT_WARNING, Trust, load_org_key
 
 log = logging.getLogger(__name__)
@@ -73,7 +75,7 @@ async def _trust_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
-    hub = Hub(app[CONFIG], app[DATABASE], chat_gate=app[TRUST].refusal)
+    hub = Hub(app[CONFIG], app[DATABASE], chat_gate=app[TRUST].refusal, service=app[SERVICE])
     app[HUB] = hub
     await staff_api.setup_login(app)
     await hub.start()
@@ -82,16 +84,21 @@ async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 def create_app(config: Config) -> web.Application:
+    """The application; a bad service file is a ConfigError here, before anything opens."""
+    service = load_service(config.effective_service_file, config.languages)
     # No middlewares: the staff API's rules wrap its routes only (api.api_route), so
     # that nothing stays on the stack of every open WebSocket.
     app = web.Application(client_max_size=64 * 1024)
     app[CONFIG] = config
+    app[SERVICE] = service
+    app[PAGE_CSP] = page_csp(service)
+    app[UI_LANGUAGES] = service_api.ui_languages()
     app.cleanup_ctx.append(_database_ctx)
     app.cleanup_ctx.append(_trust_ctx)
     app.cleanup_ctx.append(_hub_ctx)
     app.on_response_prepare.append(add_security_headers)
     app.router.add_get("/healthz", healthz)
-    app.router.add_routes(api_routes(staff_api.routes, identity_api.routes))
+    app.router.add_routes(api_routes(staff_api.routes, identity_api.routes, service_api.routes))
     app.router.add_routes(sockets.routes)
     static.setup(app)
     return app

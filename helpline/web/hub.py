@@ -35,7 +35,9 @@ from aiohttp.abc import AbstractStreamWriter
 
 from helpline import wire
 from helpline.config import Config
+from helpline.core import hours
 from helpline.core.effects import (
+    ChatClosed,
     CloseConnection,
     ConnId,
     Deliver,
@@ -43,12 +45,14 @@ from helpline.core.effects import (
     Effect,
     RecordChat,
 )
+from helpline.core.feedback import MemoryTickets, TicketStore
 from helpline.core.participants import CoreSettings
 from helpline.core.ratelimit import TokenBucket
 from helpline.core.staff import StaffAccount
 from helpline.core.stats import ChatSummary
 from helpline.core.switchboard import Switchboard
 from helpline.errors import AbuseError, ProtocolError, StoreError
+from helpline.service import Service, default_service
 from helpline.store.engine import Database
 from helpline.web.connection import (
     CLOSE_FLOODING,
@@ -99,6 +103,12 @@ class Hub:
     ``chat_gate``, when set, is asked before a counsellor goes ``available``:
     an account whose identity key is missing, uncertified, expired or revoked
     cannot take chats (docs/protocol.md §2.5 ``not_allowed``).
+
+    ``service`` (the service file, :mod:`helpline.service`) decides when queues are
+    open: a ``join`` for a closed queue is refused with ``queue_closed`` and a closed
+    fallback is ignored, by the hub's clock (the wall clock). Seekers already
+    waiting when a queue closes stay and are served. When the service asks for
+    feedback, every seeker's ``chat_ended`` carries a ticket from ``tickets``.
     """
 
     def __init__(
@@ -107,10 +117,14 @@ class Hub:
         database: Database,
         clock: Callable[[], float] = time.time,
         chat_gate: ChatGate | None = None,
+        service: Service | None = None,
+        tickets: TicketStore | None = None,
     ) -> None:
         self.config = config
         self.database = database
         self.clock = clock
+        self.service = default_service(config.languages) if service is None else service
+        self.tickets: TicketStore = MemoryTickets() if tickets is None else tickets
         self.switchboard = Switchboard(core_settings(config))
         self._max_payload_bytes = config.max_payload_bytes
         # Frames queued on connections in this turn of the loop, written at its end.
@@ -317,11 +331,23 @@ class Hub:
             return []
         now = self.clock()
         if isinstance(frame, wire.Join):
-            return sb.seeker_join(conn, frame.language, frame.fallback_language, now)
+            fallback = frame.fallback_language
+            if not sb.is_seeker_conn(conn):
+                if not self._queue_open(frame.language, now):
+                    raise ProtocolError("this queue is closed now", code="queue_closed")
+                if fallback is not None and not self._queue_open(fallback, now):
+                    fallback = None  # a closed fallback is ignored (§2.5 queue_closed)
+            return sb.seeker_join(conn, frame.language, fallback, now)
         if isinstance(frame, wire.Resume):
             return sb.seeker_resume(conn, frame.token, now)
         assert isinstance(frame, wire.Leave)
         return sb.seeker_leave(conn, now)
+
+    def _queue_open(self, language: str, now: float) -> bool:
+        """Whether ``language``'s queue is open now; an unknown one is left to the core
+        (``unknown_language``)."""
+        queue = self.service.queues.get(language)
+        return queue is None or hours.is_open(queue.hours, now)
 
     def _staff_frame(self, conn: ConnId, frame: wire.StaffFrame) -> list[Effect]:
         sb = self.switchboard
@@ -402,8 +428,21 @@ class Hub:
                     "%s for a %s connection", type(effect).__name__, _role(connections, effect.conn)
                 )
                 target = connections.get(effect.conn)
-                if target is not None:
+                if target is None:
+                    continue
+                if type(effect) is ChatClosed and target.role == SEEKER:
+                    target.send(self._seeker_chat_ended(effect))
+                else:
                     target.send(encode_effect(effect, target.role))
+
+    def _seeker_chat_ended(self, effect: ChatClosed) -> str:
+        """The seeker's ``chat_ended`` with a feedback ticket (null when feedback is off)."""
+        ticket = None
+        if self.service.feedback:
+            ticket = self.tickets.issue(effect.language, self.clock())
+        return wire.SeekerChatEnded(
+            chat_id=effect.chat_id, reason=effect.reason, feedback=ticket
+        ).serialize()
 
     # -- background ----------------------------------------------------------------
 

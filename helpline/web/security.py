@@ -6,15 +6,33 @@ staff request from another site would ride on the counsellor's cookie
 checks :func:`origin_allowed` before the upgrade, and every staff API route
 before its handler (:func:`helpline.web.api.api_route`). The seeker endpoint
 uses no cookie, so its origin does not matter to its security.
+
+Framing: every response forbids it (``frame-ancestors 'none'``) except the
+seeker's page (:data:`PAGE_PATHS`), which the operator may let other sites
+embed (``embed_origins`` in the service file): its policy is
+:func:`page_csp`, ``frame-ancestors 'self'`` and those origins. No response
+carries ``X-Frame-Options``: it cannot name several origins, and a browser that
+honoured it would refuse what ``frame-ancestors`` allows. CSP is the one rule.
+A handler that sets its own ``Content-Security-Policy`` keeps it (``setdefault``);
+the page's handler should then build it with :func:`page_csp`.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from helpline.web.keys import CONFIG
+from helpline.service import Service
+from helpline.web.keys import CONFIG, PAGE_CSP
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+#: The seeker's page: the only documents other sites may frame (the service's embed origins).
+PAGE_PATHS = frozenset({"/"})
+
+_CSP_BASE = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+)
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -22,12 +40,14 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-        "frame-ancestors 'none'"
-    ),
+    "Content-Security-Policy": _CSP_BASE + "frame-ancestors 'none'",
 }
+
+
+def page_csp(service: Service) -> str:
+    """The seeker page's Content-Security-Policy: as every other response's, except that
+    the page itself and the service's ``embed_origins`` may frame it."""
+    return _CSP_BASE + " ".join(("frame-ancestors 'self'", *service.embed_origins))
 
 
 def origin_allowed(request: web.Request) -> bool:
@@ -51,6 +71,8 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
     if response.status == 101:
         response.headers.popall("Server", None)
         return
+    if request.path in PAGE_PATHS:
+        response.headers.setdefault("Content-Security-Policy", request.app[PAGE_CSP])
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     if request.path.startswith("/api/"):

@@ -1,12 +1,19 @@
-"""Our own copies of the browser's crypto: nothing is loaded from a third party.
+"""The seeker's page and everything it loads, from our own server only.
 
-The browser implementation of HLP1 (``crypto/js``) and the pinned tweetnacl
-1.0.3 (``node_modules/tweetnacl``, installed by ``npm ci`` from
-package-lock.json) are read once at start and served from memory under
+The page (``helpline/web/seeker_page``: HTML, style sheet, JavaScript modules,
+message catalogues), the browser implementation of HLP1 (``crypto/js``) and the
+pinned tweetnacl 1.0.3 (``node_modules/tweetnacl``, installed by ``npm ci``
+from package-lock.json) are read once at start and served from memory under
 ``/static/``, with an explicit list of files (no directory listing, no path
 from the request ever reaches the file system). ``/static/manifest.json`` lists
-each file's Subresource Integrity hash (SHA-384), so pages can pin them with
-``integrity=`` and a release can publish the hashes (docs/crypto.md).
+each file's Subresource Integrity hash (SHA-384), so a release can publish the
+hashes (docs/crypto.md).
+
+The page itself is served at ``/``. Its HTML names every script, module and
+style sheet with its ``integrity`` hash, filled in at start, so the browser
+runs exactly the files this server read (modules through
+``<link rel="modulepreload" integrity=…>``). All URLs are relative to the
+page's own origin: the same page works on an onion address.
 """
 
 from __future__ import annotations
@@ -24,12 +31,22 @@ import crypto
 log = logging.getLogger(__name__)
 
 CRYPTO_JS = Path(crypto.__file__).resolve().parent / "js"
+SEEKER_PAGE = Path(__file__).resolve().parent / "seeker_page"
+LOCALES = SEEKER_PAGE / "locales"
 TWEETNACL = Path(crypto.__file__).resolve().parent.parent / "node_modules" / "tweetnacl"
 JS_TYPE = "text/javascript"
+CSS_TYPE = "text/css"
+JSON_TYPE = "application/json"
+HTML_TYPE = "text/html"
+ASSETS_MARK = "<!-- helpline:assets -->"
+NACL_URL = "/static/vendor/tweetnacl/nacl-fast.min.js"
+ENTRY_URL = "/static/seeker/js/app.mjs"
+STYLE_URL = "/static/seeker/seeker.css"
 # Test and benchmark helpers stay out of what browsers get.
 NOT_SERVED = ("bench.mjs", "negative.mjs")
 
 STATIC_FILES = web.AppKey("static_files", dict)
+SEEKER_HTML = web.AppKey("seeker_html", bytes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +71,48 @@ def collect() -> dict[str, StaticFile]:
     }
     nacl = TWEETNACL / "nacl-fast.min.js"
     if nacl.is_file():
-        files["/static/vendor/tweetnacl/nacl-fast.min.js"] = _load(nacl, JS_TYPE)
+        files[NACL_URL] = _load(nacl, JS_TYPE)
     else:
         log.warning("tweetnacl is not installed (run npm ci): the browser crypto cannot load")
+    files[STYLE_URL] = _load(SEEKER_PAGE / "seeker.css", CSS_TYPE)
+    for path in sorted((SEEKER_PAGE / "js").glob("*.mjs")):
+        if not path.name.endswith(".test.mjs"):
+            files[f"/static/seeker/js/{path.name}"] = _load(path, JS_TYPE)
+    for path in sorted(LOCALES.glob("*.json")):
+        files[f"/static/seeker/locales/{path.name}"] = _load(path, JSON_TYPE)
     return files
+
+
+def seeker_html(files: dict[str, StaticFile]) -> bytes:
+    """The page's HTML with every asset named with its integrity hash.
+
+    The classic tweetnacl script comes first (it sets ``self.nacl``; module
+    scripts are deferred, so it has run before any module), then a
+    ``modulepreload`` per module, so that each import is checked too.
+    """
+    tags = [f'<link rel="stylesheet" href="{STYLE_URL}" integrity="{files[STYLE_URL].integrity}">']
+    if NACL_URL in files:
+        tags.append(f'<script src="{NACL_URL}" integrity="{files[NACL_URL].integrity}"></script>')
+    for url, found in files.items():
+        if found.content_type == JS_TYPE and url.endswith(".mjs"):
+            tags.append(f'<link rel="modulepreload" href="{url}" integrity="{found.integrity}">')
+    tags.append(
+        f'<script type="module" src="{ENTRY_URL}" integrity="{files[ENTRY_URL].integrity}">'
+        "</script>"
+    )
+    template = (SEEKER_PAGE / "index.html").read_text(encoding="utf-8")
+    if ASSETS_MARK not in template:
+        raise RuntimeError("seeker_page/index.html lost its assets mark")
+    return template.replace(ASSETS_MARK, "\n".join(tags)).encode("utf-8")
+
+
+async def seeker_page(request: web.Request) -> web.Response:
+    return web.Response(
+        body=request.app[SEEKER_HTML],
+        content_type=HTML_TYPE,
+        charset="utf-8",
+        headers={"Cache-Control": "no-cache"},
+    )
 
 
 async def serve_file(request: web.Request) -> web.Response:
@@ -78,7 +133,13 @@ async def manifest(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    app[STATIC_FILES] = collect()
+    files = collect()
+    app[STATIC_FILES] = files
+    app[SEEKER_HTML] = seeker_html(files)
+    app.router.add_get("/", seeker_page)
     app.router.add_get("/static/manifest.json", manifest)
     app.router.add_get("/static/crypto/{name}", serve_file)
     app.router.add_get("/static/vendor/tweetnacl/{name}", serve_file)
+    app.router.add_get("/static/seeker/{name}", serve_file)
+    app.router.add_get("/static/seeker/js/{name}", serve_file)
+    app.router.add_get("/static/seeker/locales/{name}", serve_file)

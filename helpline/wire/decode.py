@@ -224,8 +224,7 @@ def decode_server_frame(text: str | bytes, *, role: ClientRole | None = None) ->
     other role receives is then ``unknown_type``. Without it the role-specific
     frames are told apart by their fields: ``welcome`` with ``token`` is the
     seeker's, ``matched`` with ``language`` the counsellor's, and ``chat_ended``
-    is the counsellor's only for a reason seekers never get (``seeker_gone``,
-    ``handed_back``). Clients should pass their role.
+    with ``feedback`` the seeker's. Clients should pass their role.
 
     Payload size is not limited here (the WebSocket library bounds frame size).
     """
@@ -247,8 +246,7 @@ def decode_server_frame(text: str | bytes, *, role: ClientRole | None = None) ->
     elif kind == "matched":
         cls = StaffMatched if "language" in obj else SeekerMatched
     elif kind == "chat_ended":
-        reason = obj.get("reason")
-        cls = SeekerChatEnded if reason in ("counsellor_ended", "seeker_left") else StaffChatEnded
+        cls = SeekerChatEnded if "feedback" in obj else StaffChatEnded
     else:
         cls = SEEKER_SERVER_FRAMES.get(kind) or STAFF_SERVER_FRAMES.get(kind)
     if cls is None:

@@ -40,6 +40,8 @@ ERROR_CODES = frozenset(
         "already_joined",
         "bad_token",
         "unknown_language",
+        "queue_full",
+        "queue_closed",
         "unknown_chat",
         "no_chat",
         "bad_seq",
@@ -222,17 +224,31 @@ class Requeued(Frame):
 
 @dataclass(frozen=True, slots=True)
 class SeekerChatEnded(Frame):
-    """The chat is over for the seeker; the token is forgotten (§2.3)."""
+    """The chat is over for the seeker; the token is forgotten (§2.3).
+
+    ``feedback`` is a one-use ticket for ``POST /api/feedback`` (§7), or null when
+    the service asks for no feedback; always written.
+    """
 
     TYPE: ClassVar[str] = "chat_ended"
     WHAT: ClassVar[str] = "chat_ended"
+    JSON_REQUIRED: ClassVar[frozenset[str]] = frozenset({"feedback"})
 
     chat_id: str
     reason: str
+    feedback: str | None = None
 
     def __post_init__(self) -> None:
         f.check_chat_id(self.WHAT, "chat_id", self.chat_id)
         f.check_choice(self.WHAT, "reason", self.reason, SEEKER_END_REASONS)
+        if self.feedback is not None:
+            f.check_token(self.WHAT, "feedback", self.feedback)
+
+    def __repr__(self) -> str:
+        shown = None if self.feedback is None else "<hidden>"
+        return (
+            f"SeekerChatEnded(chat_id={self.chat_id!r}, reason={self.reason!r}, feedback={shown})"
+        )
 
 
 # Server → counsellor (§2.4) -----------------------------------------------------

@@ -24,12 +24,11 @@ import pytest
 from crypto import session as hlp1
 from crypto.certs import verify_revocation_list
 from crypto.encoding import b64u_decode, b64u_encode
-from crypto.password import derive_password_keys, wrap_seed
-from crypto.primitives import ed25519_public, random_bytes
-from helpline.client import CounsellorClient, SeekerClient, login
+from helpline.client import CounsellorClient, SeekerClient
 from helpline.wire import Offer, RelayOut, SeekerMatched, StaffMatched
+from tests.browser.counsellor import register_identity
 from tests.conftest import missing_service
-from tests.e2e.conftest import KDF_ITERATIONS, PASSWORD, RunningServer, ServerFactory
+from tests.e2e.conftest import PASSWORD, ServerFactory
 
 PEER = Path(__file__).with_name("js_peer.mjs")
 HEADER = 27  # HLP1 data frame header; the rest is exactly one padding bucket
@@ -68,33 +67,12 @@ async def peer_result(process: asyncio.subprocess.Process) -> dict[str, Any]:
     return result
 
 
-async def python_identity(server: RunningServer, username: str) -> tuple[str, bytes, bytes]:
-    """Sign in as ``username``, register a fresh identity key, return (cookie, seed, cert)."""
-    cookie = await login(server.http, username, PASSWORD, min_iterations=KDF_ITERATIONS)
-    headers = {"Cookie": f"helpline_session={cookie}", "Origin": server.http}
-    async with aiohttp.ClientSession() as http:
-        async with http.get(f"{server.http}/api/salt", params={"username": username}) as r:
-            salt = await r.json()
-        keys = derive_password_keys(PASSWORD, b64u_decode(salt["salt"]), salt["iterations"])
-        seed = random_bytes(32)
-        body = {
-            "ik": b64u_encode(ed25519_public(seed)),
-            "wrapped_seed": b64u_encode(wrap_seed(seed, keys.wrapping_key)),
-        }
-        async with http.put(f"{server.http}/api/identity", json=body, headers=headers) as r:
-            assert r.status == 200, await r.text()
-        async with http.get(f"{server.http}/api/identity", headers=headers) as r:
-            identity = await r.json()
-    assert identity["state"] == "valid"  # development mode certifies at once
-    return cookie, seed, b64u_decode(identity["cert"])
-
-
 async def test_javascript_seeker_python_counsellor(
     server_factory: ServerFactory, node: str
 ) -> None:
     server = await server_factory()
     await server.add_staff("pycounsellor", ("en",), identity=False)
-    cookie, seed, cert = await python_identity(server, "pycounsellor")
+    cookie, seed, cert = await register_identity(server.http, "pycounsellor")
     staff = CounsellorClient(server.ws, cookie=cookie)
     await staff.connect()
     await staff.set_status("available")

@@ -29,6 +29,7 @@ TABLES = {
     "settings",
     "identity_keys",
     "revocation_list",
+    "feedback_counts",
     "alembic_version",
 }
 TABLES_0001 = {"staff_accounts", "staff_sessions", "chat_stats", "settings", "alembic_version"}
@@ -250,6 +251,7 @@ def test_the_migration_files_are_package_data() -> None:
         "script.py.mako",
         "0001_initial.py",
         "0002_login_secret_identity_keys.py",
+        "0003_feedback_counts.py",
     }
     for path in files:
         relative = path.relative_to(package).as_posix()

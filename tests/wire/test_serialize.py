@@ -102,6 +102,7 @@ SEEKER_RECEIVES: list[Frame] = [
     Requeued("handed_back"),
     SeekerChatEnded(CHAT, "counsellor_ended"),
     SeekerChatEnded(CHAT, "seeker_left"),
+    SeekerChatEnded(CHAT, "counsellor_ended", feedback=TOKEN),
     Pong(),
     ErrorFrame("bad_seq", "relay: seq skips ahead", 9),
     ErrorFrame("handshake_required", "join first"),
@@ -158,8 +159,7 @@ def test_server_frames_to_seekers_round_trip(frame: Frame) -> None:
 def test_server_frames_to_counsellors_round_trip(frame: Frame) -> None:
     text = frame.serialize()
     assert decode_server_frame(text, role="staff") == frame
-    if not isinstance(frame, StaffChatEnded) or frame.reason in ("seeker_gone", "handed_back"):
-        assert type(decode_server_frame(text)) is type(frame)
+    assert type(decode_server_frame(text)) is type(frame)
 
 
 def test_every_frame_type_is_covered() -> None:
@@ -258,6 +258,7 @@ def test_fast_serializers_equal_the_json_encoder(chat_id: str, seq: int, payload
         (lambda: ErrorFrame("Bad Code", "x"), "code"),
         (lambda: StaffWelcome("", ("en",), 1, 3, "away", 120), "username"),
         (lambda: StaffChatEnded(CHAT, "whatever"), "reason"),
+        (lambda: SeekerChatEnded(CHAT, "seeker_left", feedback="short"), "feedback"),
     ],
 )
 def test_construction_validates(build: object, field: str) -> None:
@@ -284,3 +285,15 @@ def test_tokens_stay_out_of_reprs() -> None:
     """Resume tokens are the only key to a chat: never in logs."""
     assert TOKEN not in repr(Resume(TOKEN))
     assert TOKEN not in repr(SeekerWelcome(TOKEN, 120))
+    assert TOKEN not in repr(SeekerChatEnded(CHAT, "seeker_left", feedback=TOKEN))
+
+
+def test_the_seekers_chat_ended_always_carries_feedback() -> None:
+    """§2.3: ``feedback`` is a ticket or null, always written; without it the frame is
+    a counsellor's."""
+    assert SeekerChatEnded(CHAT, "seeker_left").to_json()["feedback"] is None
+    text = f'{{"v":1,"type":"chat_ended","chat_id":"{CHAT}","reason":"seeker_left"}}'
+    with pytest.raises(FrameError) as info:
+        decode_server_frame(text, role="seeker")
+    assert info.value.code == "missing_field"
+    assert type(decode_server_frame(text)) is StaffChatEnded

@@ -1,0 +1,372 @@
+"""The operator's service settings: the service file (docs/operations.md).
+
+A JSON file (``HELPLINE_SERVICE_FILE``, else ``<data_dir>/service.json`` when
+it exists) with what the seeker's page needs to know and the opening hours of
+each queue. It is read once at start, parsed and checked into the frozen
+dataclasses below; anything wrong is a :class:`~helpline.errors.ConfigError`
+whose message names the field (``queues.en.hours.mon[0]``), and the server
+does not start. Unknown keys are refused too, so a typo is never silently
+ignored. Without a file every queue is open all the time, with no resources.
+
+Bounds (the file is the operator's, but a bound keeps a mistake from becoming
+an outage): at most :data:`MAX_RESOURCES` resources and :data:`MAX_HOLIDAYS`
+holidays per queue, :data:`MAX_PERIODS` periods per weekday,
+:data:`MAX_EMBED_ORIGINS` embedding origins, and the text lengths below; more
+is refused at start.
+
+Issue 7 moves these settings into the database; the dataclasses stay.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from helpline.core.hours import WEEKDAYS, OpeningHours, Period
+from helpline.errors import ConfigError
+
+DEFAULT_QUICK_EXIT_URL = "https://www.bbc.com/weather"
+DEFAULT_TIME_ZONE = "UTC"
+MAX_FILE_BYTES = 1024 * 1024
+MAX_RESOURCES = 50
+MAX_HOLIDAYS = 1000
+MAX_PERIODS = 24
+MAX_EMBED_ORIGINS = 50
+MAX_NAME = 64
+MAX_TITLE = 200
+MAX_TEXT = 4000
+MAX_PHONE = 64
+MAX_URL = 2000
+
+#: Built-in names of languages in themselves (endonyms), for queues the file does not name.
+ENDONYMS: Mapping[str, str] = MappingProxyType(
+    {
+        "ar": "العربية",
+        "bg": "Български",
+        "cs": "Čeština",
+        "da": "Dansk",
+        "de": "Deutsch",
+        "el": "Ελληνικά",
+        "en": "English",
+        "es": "Español",
+        "et": "Eesti",
+        "fa": "فارسی",
+        "fi": "Suomi",
+        "fr": "Français",
+        "ga": "Gaeilge",
+        "he": "עברית",
+        "hr": "Hrvatski",
+        "hu": "Magyar",
+        "is": "Íslenska",
+        "it": "Italiano",
+        "lt": "Lietuvių",
+        "lv": "Latviešu",
+        "mt": "Malti",
+        "nb": "Norsk bokmål",
+        "nl": "Nederlands",
+        "nn": "Norsk nynorsk",
+        "no": "Norsk",
+        "pl": "Polski",
+        "pt": "Português",
+        "ro": "Română",
+        "ru": "Русский",
+        "sk": "Slovenčina",
+        "sl": "Slovenščina",
+        "sq": "Shqip",
+        "sr": "Српски",
+        "sv": "Svenska",
+        "tr": "Türkçe",
+        "uk": "Українська",
+        "ur": "اردو",
+        "zh": "中文",
+    }
+)
+
+_TIME = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])|24:00")
+_HOST = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """Help elsewhere, shown to seekers of a queue (a title, a text, optionally a link
+    and a phone number)."""
+
+    title: str
+    text: str
+    url: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSettings:
+    """One queue's settings; ``hours`` carries its opening hours and holidays."""
+
+    hours: OpeningHours
+    name: str | None = None
+    closed_message: str | None = None
+    resources: tuple[Resource, ...] = ()
+
+    @property
+    def closed(self) -> bool:
+        return self.hours.closed
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """The whole service file. ``queues`` has an entry for every configured language."""
+
+    time_zone: ZoneInfo
+    queues: Mapping[str, QueueSettings]
+    quick_exit_url: str = DEFAULT_QUICK_EXIT_URL
+    transcripts: bool = False
+    feedback: bool = True
+    embed_origins: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def time_zone_name(self) -> str:
+        return self.time_zone.key
+
+    def queue(self, code: str) -> QueueSettings:
+        return self.queues[code]
+
+    def name(self, code: str) -> str | None:
+        """The operator's name for the queue, else the built-in endonym, else None."""
+        own = self.queues[code].name if code in self.queues else None
+        return own or ENDONYMS.get(code)
+
+
+def default_service(languages: tuple[str, ...]) -> Service:
+    """No service file: every queue open all the time, nothing else configured."""
+    zone = ZoneInfo(DEFAULT_TIME_ZONE)
+    return Service(
+        time_zone=zone,
+        queues=MappingProxyType({code: QueueSettings(OpeningHours(zone)) for code in languages}),
+    )
+
+
+def load_service(path: Path | None, languages: tuple[str, ...]) -> Service:
+    """Read and check the service file at ``path`` (None: :func:`default_service`)."""
+    if path is None:
+        return default_service(languages)
+    try:
+        with path.open("rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"service file {path}: cannot read it ({exc.strerror})") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigError(f"service file {path}: larger than {MAX_FILE_BYTES} bytes")
+    try:
+        obj = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ConfigError(f"service file {path}: not UTF-8 JSON ({exc})") from None
+    try:
+        return parse_service(obj, languages)
+    except ConfigError as exc:
+        raise ConfigError(f"service file {path}: {exc}") from None
+
+
+def parse_service(obj: object, languages: tuple[str, ...]) -> Service:
+    """The service settings from the parsed JSON of a service file."""
+    top = _object(obj, "the service file")
+    _keys(
+        top,
+        "",
+        {"time_zone", "quick_exit_url", "transcripts", "feedback", "embed_origins", "queues"},
+    )
+    zone = _time_zone(top.get("time_zone", DEFAULT_TIME_ZONE), "time_zone")
+    quick_exit = _url(top.get("quick_exit_url", DEFAULT_QUICK_EXIT_URL), "quick_exit_url")
+    transcripts = _bool(top.get("transcripts", False), "transcripts")
+    feedback = _bool(top.get("feedback", True), "feedback")
+    origins = _list(top.get("embed_origins", []), "embed_origins", MAX_EMBED_ORIGINS)
+    embed = tuple(_origin(o, f"embed_origins[{i}]") for i, o in enumerate(origins))
+    given = _object(top.get("queues", {}), "queues")
+    for code in given:
+        if code not in languages:
+            raise ConfigError(
+                f"queues.{code[:32]}: not a configured language queue "
+                f"(HELPLINE_LANGUAGES is {','.join(languages)})"
+            )
+    queues = {
+        code: _queue(given[code], f"queues.{code}", zone)
+        if code in given
+        else QueueSettings(OpeningHours(zone))
+        for code in languages
+    }
+    return Service(
+        time_zone=zone,
+        queues=MappingProxyType(queues),
+        quick_exit_url=quick_exit,
+        transcripts=transcripts,
+        feedback=feedback,
+        embed_origins=embed,
+    )
+
+
+# The pieces ---------------------------------------------------------------------
+
+
+def _queue(value: object, where: str, zone: ZoneInfo) -> QueueSettings:
+    obj = _object(value, where)
+    _keys(obj, where, {"name", "hours", "holidays", "closed", "closed_message", "resources"})
+    weekly = None if obj.get("hours") is None else _weekly(obj["hours"], f"{where}.hours")
+    holidays = _list(obj.get("holidays", []), f"{where}.holidays", MAX_HOLIDAYS)
+    hours = OpeningHours(
+        time_zone=zone,
+        weekly=weekly,
+        holidays=frozenset(_date(d, f"{where}.holidays[{i}]") for i, d in enumerate(holidays)),
+        closed=_bool(obj.get("closed", False), f"{where}.closed"),
+    )
+    resources = _list(obj.get("resources", []), f"{where}.resources", MAX_RESOURCES)
+    return QueueSettings(
+        hours=hours,
+        name=_optional_text(obj.get("name"), f"{where}.name", MAX_NAME),
+        closed_message=_optional_text(
+            obj.get("closed_message"), f"{where}.closed_message", MAX_TEXT
+        ),
+        resources=tuple(_resource(r, f"{where}.resources[{i}]") for i, r in enumerate(resources)),
+    )
+
+
+def _weekly(value: object, where: str) -> tuple[tuple[Period, ...], ...]:
+    obj = _object(value, where)
+    _keys(obj, where, set(WEEKDAYS))
+    return tuple(_day(obj.get(day, []), f"{where}.{day}") for day in WEEKDAYS)
+
+
+def _day(value: object, where: str) -> tuple[Period, ...]:
+    periods: list[Period] = []
+    for i, item in enumerate(_list(value, where, MAX_PERIODS)):
+        at = f"{where}[{i}]"
+        if not isinstance(item, list) or len(item) != 2:
+            raise ConfigError(f'{at}: must be a pair ["HH:MM", "HH:MM"]')
+        start = _minute(item[0], f"{at}[0]")
+        end = _minute(item[1], f"{at}[1]")
+        if end <= start:
+            raise ConfigError(f"{at}: the end must be after the start")
+        if start == 1440:
+            raise ConfigError(f"{at}: 24:00 can only end a period")
+        if periods and start < periods[-1].end:
+            raise ConfigError(f"{at}: periods must be in order and must not overlap")
+        periods.append(Period(start, end))
+    return tuple(periods)
+
+
+def _minute(value: object, where: str) -> int:
+    if not isinstance(value, str) or not _TIME.fullmatch(value):
+        raise ConfigError(f'{where}: a time must be "HH:MM" (00:00 to 24:00)')
+    hours, minutes = value.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _date(value: object, where: str) -> date:
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ConfigError(f'{where}: a date must be "YYYY-MM-DD"')
+
+
+def _resource(value: object, where: str) -> Resource:
+    obj = _object(value, where)
+    _keys(obj, where, {"title", "text", "url", "phone"})
+    url = obj.get("url")
+    return Resource(
+        title=_text(obj.get("title"), f"{where}.title", MAX_TITLE),
+        text=_text(obj.get("text", ""), f"{where}.text", MAX_TEXT, empty=True),
+        url=None if url is None else _url(url, f"{where}.url"),
+        phone=_optional_text(obj.get("phone"), f"{where}.phone", MAX_PHONE),
+    )
+
+
+def _time_zone(value: object, where: str) -> ZoneInfo:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f'{where}: must be an IANA time zone name such as "Europe/Amsterdam"')
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{where}: unknown time zone {value[:64]!r}") from None
+
+
+def _url(value: object, where: str) -> str:
+    """An absolute http or https URL with a host, and nothing that could break out
+    of an HTML attribute or a header."""
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_URL:
+        raise ConfigError(f"{where}: must be an http:// or https:// URL")
+    if any(c.isspace() or not c.isprintable() or c in "\"'<>\\" for c in value):
+        raise ConfigError(f"{where}: must not contain spaces, quotes or control characters")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        raise ConfigError(f"{where}: not a valid URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{where}: must be an http:// or https:// URL")
+    return value
+
+
+def _origin(value: object, where: str) -> str:
+    """``scheme://host[:port]``, http or https, nothing else (it goes into a CSP header)."""
+    problem = f'{where}: an origin is "https://host" or "https://host:port", nothing more'
+    if not isinstance(value, str) or len(value) > 300:
+        raise ConfigError(problem)
+    scheme, sep, rest = value.partition("://")
+    if scheme not in ("http", "https") or not sep:
+        raise ConfigError(problem)
+    host, colon, port = rest.partition(":")
+    if not _HOST.fullmatch(host) or (
+        colon and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536)
+    ):
+        raise ConfigError(problem)
+    return value
+
+
+def _object(value: object, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: must be a JSON object")
+    return value
+
+
+def _keys(obj: dict[str, Any], where: str, allowed: set[str]) -> None:
+    for key in obj:
+        if key not in allowed:
+            prefix = f"{where}." if where else ""
+            raise ConfigError(
+                f"{prefix}{key[:32]}: unknown setting (allowed: {', '.join(sorted(allowed))})"
+            )
+
+
+def _list(value: object, where: str, max_items: int) -> list[Any]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: must be a JSON list")
+    if len(value) > max_items:
+        raise ConfigError(f"{where}: at most {max_items} entries")
+    return value
+
+
+def _bool(value: object, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: must be true or false")
+    return value
+
+
+def _text(value: object, where: str, max_length: int, *, empty: bool = False) -> str:
+    if not isinstance(value, str) or len(value) > max_length or (not value and not empty):
+        raise ConfigError(f"{where}: must be a string of at most {max_length} characters")
+    return value
+
+
+def _optional_text(value: object, where: str, max_length: int) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 0 < len(value) <= max_length:
+        raise ConfigError(f"{where}: must be null or a string of at most {max_length} characters")
+    return value

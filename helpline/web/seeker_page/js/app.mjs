@@ -1,0 +1,748 @@
+// The help-seeker's page: notice → waiting → chat → ended, with a quick exit.
+//
+// Rules:
+// - The page writes no cookie, no localStorage, no IndexedDB. sessionStorage (this
+//   tab only, gone when it closes) holds the resume token and the state needed to
+//   re-hello after a reload, and is cleared when the chat ends and on quick exit.
+// - Every text from outside (messages, the counsellor's name, resources) is set
+//   with textContent: markup is shown as text, never run.
+// - Quick exit (the button, or Esc twice) first wipes keys, tokens and the page,
+//   then replaces the page with the operator's neutral site (location.replace:
+//   Back does not come back here).
+// - A dropped connection is resumed without the user doing anything; a banner says
+//   so meanwhile. Messages are shown exactly once, in order (chat.mjs, delivery.mjs).
+
+import { b64uDecode, verifyRevocationList } from '/static/crypto/hlp1.mjs';
+import { ChatStopped, SeekerChat, fitsInOneMessage, now } from './chat.mjs';
+import { endonym, loadCatalogue, preferredLanguage, translateDocument } from './i18n.mjs';
+import { SeekerLink } from './link.mjs';
+
+const STORE_KEY = 'helpline.seeker';
+const DEFAULT_EXIT = 'https://www.bbc.com/weather';
+const ESCAPE_TWICE_MS = 1000;
+const TYPING_REFRESH_MS = 4000;
+const TYPING_IDLE_MS = 5000;
+const TYPING_SHOWN_MS = 8000;
+
+const $ = (id) => document.getElementById(id);
+
+const page = {
+  state: 'loading',
+  service: null,
+  trust: null, // {orgPub, revocations} or null when the list is missing or stale
+  catalogue: null,
+  language: null,
+  fallback: null,
+  link: null,
+  token: null,
+  chat: null,
+  counsellor: null,
+  queue: null, // {position, estimate}
+  waitingNote: null,
+  endedKey: null,
+  failedKey: null,
+  ticket: null,
+  lastEscape: 0,
+  typingSentAt: 0,
+  typingIdle: null,
+  typingShown: null,
+  messageBySeq: new Map(),
+};
+
+// ---- storage: sessionStorage only --------------------------------------------------
+
+function save() {
+  if (page.token === null) return;
+  const saved = {
+    token: page.token,
+    language: page.language,
+    chat: page.chat ? page.chat.savedState() : null,
+  };
+  try {
+    sessionStorage.setItem(STORE_KEY, JSON.stringify(saved));
+  } catch {
+    // private modes may refuse storage: a reload then starts again, nothing breaks
+  }
+}
+
+function loadSaved() {
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(STORE_KEY) ?? 'null');
+    return saved && typeof saved.token === 'string' ? saved : null;
+  } catch {
+    return null;
+  }
+}
+
+function forget() {
+  page.token = null;
+  try {
+    sessionStorage.clear();
+  } catch {
+    // nothing stored
+  }
+}
+
+// ---- quick exit ----------------------------------------------------------------------
+
+function quickExit() {
+  const target = page.service?.quick_exit_url ?? DEFAULT_EXIT;
+  if (page.link) {
+    page.link.send({ v: 1, type: 'leave' });
+    page.link.stop();
+  }
+  if (page.chat) page.chat.destroy();
+  page.chat = null;
+  page.link = null;
+  forget();
+  document.title = '';
+  document.body.replaceChildren();
+  try {
+    if (window.top !== window.self) {
+      window.top.location.replace(target);
+      return;
+    }
+  } catch {
+    // a frame we may not navigate: replace ourselves
+  }
+  location.replace(target);
+}
+
+// ---- views ---------------------------------------------------------------------------
+
+function t(key, vars) {
+  return page.catalogue.t(key, vars);
+}
+
+function show(state, { focus = true } = {}) {
+  page.state = state;
+  $('main').dataset.state = state;
+  for (const section of document.querySelectorAll('main > section')) {
+    section.hidden = !section.dataset.view.split(' ').includes(state);
+  }
+  render();
+  if (!focus) return;
+  const target = state === 'chat' ? $('composer') : document.querySelector(`main > section:not([hidden]) h1`);
+  if (target) target.focus({ preventScroll: state === 'chat' });
+}
+
+function announce(text) {
+  const announcer = $('announcer');
+  announcer.textContent = '';
+  // A separate task, so that screen readers notice the change even for the same text.
+  setTimeout(() => {
+    announcer.textContent = text;
+  }, 50);
+}
+
+function queueInfo(code) {
+  return page.service.languages.find((queue) => queue.code === code) ?? null;
+}
+
+function queueName(queue) {
+  return queue.name || endonym(queue.code);
+}
+
+function formatTime(seconds) {
+  return new Intl.DateTimeFormat(page.catalogue.code, {
+    weekday: 'long',
+    day: 'numeric',
+    month: 'long',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZoneName: 'short',
+  }).format(new Date(seconds * 1000));
+}
+
+function renderResources(list, resources) {
+  list.replaceChildren();
+  if (!resources || resources.length === 0) {
+    const item = document.createElement('li');
+    item.textContent = t('no_resources');
+    list.append(item);
+    return;
+  }
+  for (const resource of resources) {
+    const item = document.createElement('li');
+    const title = document.createElement(resource.url ? 'a' : 'span');
+    title.className = 'title';
+    title.textContent = resource.title;
+    if (resource.url) {
+      title.href = resource.url;
+      title.target = '_blank';
+      title.rel = 'noopener noreferrer';
+    }
+    item.append(title);
+    if (resource.text) {
+      const text = document.createElement('p');
+      text.textContent = resource.text;
+      item.append(text);
+    }
+    if (resource.phone) {
+      const phone = document.createElement('p');
+      phone.textContent = t('resource_phone', { phone: resource.phone });
+      item.append(phone);
+    }
+    list.append(item);
+  }
+}
+
+function fillLanguageSelects() {
+  const select = $('language');
+  select.replaceChildren();
+  for (const queue of page.service.languages) {
+    const option = new Option(queueName(queue), queue.code, false, queue.code === page.language);
+    option.lang = queue.code;
+    select.append(option);
+  }
+  const fallback = $('fallback');
+  fallback.replaceChildren(new Option(t('fallback_none'), ''));
+  for (const queue of page.service.languages) {
+    if (queue.code === page.language) continue;
+    const option = new Option(queueName(queue), queue.code, false, queue.code === page.fallback);
+    option.lang = queue.code;
+    fallback.append(option);
+  }
+  const ui = $('ui-language');
+  ui.replaceChildren();
+  for (const code of page.service.ui_languages) {
+    const option = new Option(endonym(code), code, false, code === page.catalogue.code);
+    option.lang = code;
+    ui.append(option);
+  }
+}
+
+/** Everything on screen that depends on state or on the interface language. */
+function render() {
+  if (page.catalogue === null) return;
+  translateDocument(page.catalogue);
+  $('failed-reason').textContent = page.failedKey ? t(page.failedKey) : '';
+  if (page.service === null) return;
+  fillLanguageSelects();
+  $('transcripts-notice').hidden = !page.service.transcripts;
+
+  const queue = queueInfo(page.language);
+  const closed = queue !== null && !queue.open;
+  $('closed-info').hidden = !closed;
+  $('start').hidden = closed;
+  $('fallback').closest('.field').hidden = closed || page.service.languages.length < 2;
+  if (closed) {
+    $('opens-at').textContent = queue.opens_at ? t('opens_at', { time: formatTime(queue.opens_at) }) : t('opens_unknown');
+    $('closed-message').textContent = queue.closed_message ?? '';
+    $('closed-message').hidden = !queue.closed_message;
+    renderResources($('closed-resources'), queue.resources);
+  }
+  if (page.state === 'notice' && closed) {
+    page.state = 'closed';
+    $('main').dataset.state = 'closed';
+  } else if (page.state === 'closed' && !closed) {
+    page.state = 'notice';
+    $('main').dataset.state = 'notice';
+  }
+
+  if (page.queue) {
+    const { position, estimate } = page.queue;
+    $('position').textContent = position <= 1 ? t('position_next') : t('position', { position });
+    let text = t('estimate_unknown');
+    if (estimate !== null && estimate < 60) text = t('estimate_under_minute');
+    else if (estimate !== null) text = t('estimate_minutes', { minutes: Math.ceil(estimate / 60) });
+    $('estimate').textContent = text;
+  }
+  $('waiting-note').hidden = page.waitingNote === null;
+  $('waiting-note').textContent = page.waitingNote ? t(page.waitingNote) : '';
+
+  if (page.counsellor) {
+    $('counsellor-name').textContent = page.counsellor.handle;
+    $('safety-code').textContent = page.counsellor.safetyCode;
+    $('chat-transcripts').hidden = !page.counsellor.transcripts;
+  }
+  for (const element of document.querySelectorAll('#messages [data-key]')) {
+    element.textContent = t(element.dataset.key, element.dataset.name ? { name: element.dataset.name } : {});
+  }
+  $('ended-reason').textContent = page.endedKey ? t(page.endedKey) : '';
+  if (page.state === 'ended') renderResources($('resources'), queue?.resources);
+}
+
+// ---- messages ------------------------------------------------------------------------
+
+function addMessage(kind, text, seq = null) {
+  const item = document.createElement('li');
+  item.className = `message ${kind}`;
+  const who = document.createElement('span');
+  who.className = 'who';
+  who.dataset.key = kind === 'mine' ? 'you' : 'counsellor';
+  who.textContent = t(who.dataset.key);
+  const body = document.createElement('span');
+  body.className = 'text';
+  body.dir = 'auto';
+  body.textContent = text;
+  item.append(who, body);
+  if (seq !== null) {
+    const status = document.createElement('span');
+    status.className = 'status';
+    status.dataset.key = 'message_sending';
+    status.textContent = t('message_sending');
+    item.append(status);
+    page.messageBySeq.set(seq, status);
+  }
+  $('messages').append(item);
+  const log = $('message-log');
+  log.scrollTop = log.scrollHeight;
+}
+
+function addNote(key, name) {
+  const item = document.createElement('li');
+  item.className = 'message system';
+  item.dataset.key = key;
+  if (name) item.dataset.name = name;
+  item.textContent = t(key, name ? { name } : {});
+  $('messages').append(item);
+}
+
+function markDelivered(upTo) {
+  for (const [seq, status] of page.messageBySeq) {
+    if (seq > upTo) continue;
+    status.dataset.key = 'message_delivered';
+    status.textContent = t('message_delivered');
+    page.messageBySeq.delete(seq);
+  }
+}
+
+function clearChatView() {
+  $('messages').replaceChildren();
+  $('composer').value = '';
+  $('composer-note').textContent = '';
+  $('typing').hidden = true;
+  $('peer-note').hidden = true;
+  $('end-confirm').hidden = true;
+  page.messageBySeq.clear();
+  page.counsellor = null;
+}
+
+// ---- the connection ------------------------------------------------------------------
+
+function connect(first) {
+  stopLink(); // a finished chat's link may still wait for the server to close it
+  const link = new SeekerLink({
+    hello: () => (page.token ? { v: 1, type: 'resume', token: page.token } : first),
+    onFrame,
+    onUp: () => {
+      $('reconnecting').hidden = true;
+    },
+    onDown: () => {
+      $('reconnecting').hidden = false;
+    },
+    onStop: () => {
+      if (page.link !== link) return;
+      $('reconnecting').hidden = true;
+      page.link = null;
+      if (page.state === 'waiting' || page.state === 'connecting' || page.state === 'chat') fail('failed_lost');
+    },
+  });
+  page.link = link;
+  link.start();
+}
+
+function send(frame) {
+  return page.link !== null && page.link.send(frame);
+}
+
+function onFrame(frame) {
+  switch (frame.type) {
+    case 'welcome':
+      page.token = frame.token;
+      save();
+      return;
+    case 'resumed':
+      return onResumed(frame);
+    case 'queue':
+      page.queue = { position: frame.position, estimate: frame.estimated_wait_s };
+      if (page.state !== 'waiting') show('waiting');
+      else render();
+      return;
+    case 'matched':
+      return onMatched(frame.chat_id);
+    case 'relay':
+      return onRelay(frame);
+    case 'delivered':
+      if (page.chat) markDelivered(page.chat.onDelivered(frame.seq));
+      return;
+    case 'peer':
+      $('peer-note').hidden = frame.connected;
+      return;
+    case 'requeued':
+      dropChat();
+      page.waitingNote = frame.reason === 'handed_back' ? 'waiting_handed_back' : 'waiting_counsellor_lost';
+      page.queue = null;
+      show('waiting');
+      return;
+    case 'chat_ended':
+      return onChatEnded(frame);
+    case 'error':
+      return onError(frame);
+    default:
+  }
+}
+
+function onResumed(frame) {
+  if (frame.state === 'chatting') {
+    if (page.chat && page.chat.chatId === frame.chat_id) {
+      page.chat.onResumed(frame.accepted_seq);
+      return;
+    }
+    // After a page reload: the keys were in memory only; a re-hello makes new ones.
+    page.chat = new SeekerChat(frame.chat_id, page.trust, send);
+    const saved = loadSaved();
+    try {
+      page.chat.restart(saved?.chat ?? null, frame.accepted_seq);
+    } catch {
+      fail('failed_broken');
+      return;
+    }
+    show('connecting');
+  } else if (frame.state === 'waiting' && page.state !== 'waiting') {
+    show('waiting');
+  }
+}
+
+function onMatched(chatId) {
+  clearChatView();
+  page.waitingNote = null;
+  page.chat = new SeekerChat(chatId, page.trust, send);
+  try {
+    page.chat.start();
+  } catch {
+    fail('failed_broken');
+    return;
+  }
+  show('connecting');
+}
+
+function onRelay(frame) {
+  if (page.chat === null || frame.chat_id !== page.chat.chatId) return;
+  let events;
+  try {
+    events = page.chat.onRelay(frame);
+  } catch (error) {
+    if (error instanceof ChatStopped) {
+      fail(error.why === 'verification' ? 'failed_verification' : 'failed_broken');
+      return;
+    }
+    throw error;
+  }
+  for (const event of events) {
+    if (event.kind === 'established') {
+      page.counsellor = event;
+      save();
+      if (page.state !== 'chat') {
+        show('chat');
+        announce(t('counsellor_joined', { name: event.handle }));
+      } else render();
+    } else if (event.kind === 'message') {
+      hideTyping();
+      addMessage('theirs', event.text);
+    } else if (event.kind === 'typing') {
+      if (event.on) showTyping();
+      else hideTyping();
+    } else if (event.kind === 'transfer') {
+      addNote('transferred', event.handle);
+    } else if (event.kind === 'peerClosed') {
+      ended('ended_counsellor');
+    }
+  }
+}
+
+function onChatEnded(frame) {
+  page.ticket = typeof frame.feedback === 'string' ? frame.feedback : null;
+  if (page.state !== 'ended') ended(frame.reason === 'seeker_left' ? 'ended_you' : 'ended_counsellor');
+  else render();
+  $('feedback').hidden = !(page.service.feedback && page.ticket);
+}
+
+function onError(frame) {
+  const code = frame.code;
+  if (code === 'bad_token') {
+    fail('failed_lost');
+  } else if (page.state === 'notice' || page.state === 'closed' || (page.state === 'waiting' && page.queue === null)) {
+    // join refused: back to the notice with a reason
+    stopLink();
+    forget();
+    const key = {
+      queue_full: 'start_error_queue_full',
+      queue_closed: 'start_error_closed',
+    }[code] ?? 'start_error_generic';
+    startError(key);
+    refreshService();
+  }
+  // Refused relay/ack frames are retried by delivery; nothing else to show.
+}
+
+function stopLink() {
+  if (page.link) page.link.stop();
+  page.link = null;
+  $('reconnecting').hidden = true;
+}
+
+function dropChat() {
+  if (page.chat) page.chat.destroy();
+  page.chat = null;
+  clearChatView();
+  save();
+}
+
+function ended(key) {
+  if (page.chat) page.chat.destroy();
+  page.chat = null;
+  page.endedKey = key;
+  forget();
+  hideTyping();
+  clearChatView();
+  $('feedback').hidden = !(page.service.feedback && page.ticket);
+  $('feedback-thanks').hidden = true;
+  show('ended');
+}
+
+function fail(key) {
+  if (page.link) send({ v: 1, type: 'leave' });
+  stopLink();
+  if (page.chat) page.chat.destroy();
+  page.chat = null;
+  forget();
+  clearChatView();
+  page.failedKey = key;
+  show('failed');
+}
+
+// ---- typing --------------------------------------------------------------------------
+
+function showTyping() {
+  $('typing').hidden = false;
+  clearTimeout(page.typingShown);
+  page.typingShown = setTimeout(hideTyping, TYPING_SHOWN_MS);
+}
+
+function hideTyping() {
+  clearTimeout(page.typingShown);
+  $('typing').hidden = true;
+}
+
+function onComposerInput() {
+  const text = $('composer').value;
+  $('composer-note').textContent = fitsInOneMessage(text) ? '' : t('message_too_long');
+  if (!page.chat || !page.chat.established) return;
+  const at = Date.now();
+  if (text && at - page.typingSentAt > TYPING_REFRESH_MS) {
+    page.typingSentAt = at;
+    page.chat.sendTyping(true);
+  }
+  clearTimeout(page.typingIdle);
+  page.typingIdle = setTimeout(stopTyping, TYPING_IDLE_MS);
+}
+
+function stopTyping() {
+  clearTimeout(page.typingIdle);
+  if (page.typingSentAt === 0) return;
+  page.typingSentAt = 0;
+  if (page.chat && page.chat.established) page.chat.sendTyping(false);
+}
+
+function sendMessage(event) {
+  event.preventDefault();
+  const composer = $('composer');
+  const text = composer.value;
+  if (!text.trim() || !page.chat || !page.chat.established) return;
+  if (!fitsInOneMessage(text)) {
+    $('composer-note').textContent = t('message_too_long');
+    return;
+  }
+  clearTimeout(page.typingIdle);
+  page.typingSentAt = 0; // a message ends "typing" on the other side
+  const seq = page.chat.sendText(text);
+  addMessage('mine', text, seq);
+  composer.value = '';
+  $('composer-note').textContent = '';
+  composer.focus();
+}
+
+// ---- starting, leaving, ending -------------------------------------------------------
+
+function startError(key) {
+  const box = $('start-error');
+  box.dataset.key = key;
+  box.textContent = t(key);
+  box.hidden = false;
+  show('notice');
+}
+
+async function start(event) {
+  event.preventDefault();
+  $('start-error').hidden = true;
+  if (page.trust === null) {
+    startError('start_error_crypto');
+    return;
+  }
+  page.language = $('language').value;
+  page.fallback = $('fallback').value || null;
+  page.queue = null;
+  page.waitingNote = null;
+  page.ticket = null;
+  connect({ v: 1, type: 'join', language: page.language, fallback_language: page.fallback });
+  show('waiting');
+}
+
+function leaveQueue() {
+  send({ v: 1, type: 'leave' });
+  stopLink();
+  forget();
+  page.queue = null;
+  show('notice');
+}
+
+function endChat(reason = 'seeker_ended') {
+  $('end-confirm').hidden = true;
+  if (page.chat) page.chat.close(reason);
+  send({ v: 1, type: 'leave' }); // the server answers chat_ended, with the feedback ticket
+  ended('ended_you');
+}
+
+async function sendFeedback(event) {
+  event.preventDefault();
+  const answer = new FormData($('feedback')).get('answer');
+  if (!answer || !page.ticket) return;
+  const ticket = page.ticket;
+  page.ticket = null;
+  try {
+    await fetch('/api/feedback', {
+      method: 'POST',
+      credentials: 'omit',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ ticket, answer }),
+    });
+  } catch {
+    // feedback is optional: a lost answer is not worth bothering anyone about
+  }
+  $('feedback').hidden = true;
+  $('feedback-thanks').hidden = false;
+  $('feedback-thanks').focus?.();
+}
+
+async function startAgain() {
+  page.endedKey = null;
+  page.failedKey = null;
+  page.ticket = null;
+  await refreshService();
+  show('notice');
+}
+
+// ---- loading -------------------------------------------------------------------------
+
+async function fetchJson(url) {
+  const response = await fetch(url, { credentials: 'omit', cache: 'no-store' });
+  if (!response.ok) throw new Error(`${url}: ${response.status}`);
+  return response.json();
+}
+
+async function refreshService() {
+  try {
+    page.service = await fetchJson('/api/service');
+  } catch {
+    // keep what we had
+  }
+  if (!queueInfo(page.language)) page.language = page.service.languages[0]?.code ?? null;
+  render();
+}
+
+async function loadTrust() {
+  try {
+    const info = await fetchJson('/api/crypto');
+    if (!info.revocation_list) return null;
+    const orgPub = b64uDecode(info.org_public_key);
+    return { orgPub, revocations: verifyRevocationList(orgPub, b64uDecode(info.revocation_list), now()) };
+  } catch {
+    return null; // "without a current list the seeker's page does not start a chat"
+  }
+}
+
+async function setInterfaceLanguage(code) {
+  if (!page.service.ui_languages.includes(code)) return;
+  page.catalogue = await loadCatalogue(code);
+  render();
+}
+
+function bindEvents() {
+  $('quick-exit').addEventListener('click', quickExit);
+  document.addEventListener('keydown', (event) => {
+    if (event.key !== 'Escape') return;
+    const at = Date.now();
+    if (at - page.lastEscape < ESCAPE_TWICE_MS) quickExit();
+    page.lastEscape = at;
+  });
+  $('start-form').addEventListener('submit', start);
+  $('language').addEventListener('change', async () => {
+    page.language = $('language').value;
+    if (page.fallback === page.language) page.fallback = null;
+    if (page.service.ui_languages.includes(page.language)) await setInterfaceLanguage(page.language);
+    else render();
+  });
+  $('fallback').addEventListener('change', () => {
+    page.fallback = $('fallback').value || null;
+  });
+  $('ui-language').addEventListener('change', () => setInterfaceLanguage($('ui-language').value));
+  $('leave-queue').addEventListener('click', leaveQueue);
+  $('composer-form').addEventListener('submit', sendMessage);
+  $('composer').addEventListener('input', onComposerInput);
+  $('composer').addEventListener('keydown', (event) => {
+    // Enter sends, Shift+Enter makes a new line (as in every chat app).
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) sendMessage(event);
+  });
+  $('end-chat').addEventListener('click', () => {
+    $('end-confirm').hidden = false;
+    $('end-yes').focus();
+  });
+  $('end-no').addEventListener('click', () => {
+    $('end-confirm').hidden = true;
+    $('end-chat').focus();
+  });
+  $('end-yes').addEventListener('click', () => endChat());
+  $('code-mismatch').addEventListener('click', () => {
+    if (page.chat) page.chat.close('safety_code_mismatch');
+    fail('failed_code_mismatch');
+  });
+  $('feedback').addEventListener('submit', sendFeedback);
+  $('start-again').addEventListener('click', startAgain);
+  $('failed-again').addEventListener('click', startAgain);
+}
+
+async function main() {
+  bindEvents();
+  const [service, trust] = await Promise.all([fetchJson('/api/service'), loadTrust()]);
+  page.service = service;
+  page.trust = trust;
+  const uiCode = preferredLanguage(service.ui_languages);
+  page.catalogue = await loadCatalogue(uiCode);
+  const codes = service.languages.map((queue) => queue.code);
+  page.language = codes.includes(uiCode) ? uiCode : (codes[0] ?? null);
+
+  const saved = loadSaved();
+  if (saved !== null && trust !== null) {
+    // A reload: take our place or chat back.
+    page.token = saved.token;
+    page.language = saved.language ?? page.language;
+    connect(null);
+    show('waiting', { focus: false });
+    $('reconnecting').hidden = false;
+    return;
+  }
+  show('notice', { focus: false });
+}
+
+main().catch(async () => {
+  // The server did not answer as it should: say so rather than show a blank page.
+  try {
+    page.catalogue ??= await loadCatalogue('en');
+  } catch {
+    return;
+  }
+  page.failedKey = 'failed_broken';
+  show('failed');
+});
