@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, expect
 
+from helpline.web.keys import DATABASE
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import CounsellorFactory, PageFactory, Screenshot
 from tests.e2e.conftest import ServerFactory
@@ -115,3 +116,49 @@ async def test_messages_are_announced_to_screen_readers(
     await counsellor.send_text("Hello")
     await expect(log.locator("li.theirs")).to_have_count(1)
     await expect(log).to_have_attribute("aria-labelledby", "messages-label")
+
+
+async def tab_to(page: Page, element_id: str, most: int = 30) -> None:
+    """Press Tab until the element with ``element_id`` has the focus (as a person would)."""
+    for _ in range(most):
+        if await page.evaluate("document.activeElement && document.activeElement.id") == element_id:
+            return
+        await page.keyboard.press("Tab")
+    raise AssertionError(f"#{element_id} cannot be reached with Tab")
+
+
+async def test_keyboard_only_from_start_to_feedback_and_again(
+    server_factory: ServerFactory, new_page: PageFactory, counsellor_factory: CounsellorFactory
+) -> None:
+    server = await server_factory()
+    counsellor = await counsellor_factory(server)
+    page = await new_page()
+    await page.goto(f"{server.http}/")
+    await expect(page.locator("main")).to_have_attribute("data-state", "notice")
+    await tab_to(page, "start")
+    await page.keyboard.press("Enter")
+    await counsellor.accept_next()
+    await counsellor.wait_established()
+    await expect(page.locator("main")).to_have_attribute("data-state", "chat")
+    await page.keyboard.type("typed without a mouse")
+    await page.keyboard.press("Enter")
+    assert await counsellor.next_text() == "typed without a mouse"
+
+    await tab_to(page, "end-chat")
+    await page.keyboard.press("Enter")
+    assert await page.evaluate("document.activeElement.id") == "end-yes"  # the confirm step
+    await page.keyboard.press("Enter")
+    await expect(page.locator("main")).to_have_attribute("data-state", "ended")
+    assert await counsellor.wait_ended() == "seeker_left"
+    await expect(page.locator("#feedback")).to_be_visible()
+    await page.focus("#ended-title")
+    await page.keyboard.press("Tab")  # into the radio group
+    await page.keyboard.press("ArrowDown")  # arrows choose within the group: "a little"
+    await tab_to(page, "feedback-send")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#feedback-thanks")).to_be_visible()
+    counts = await server.app[DATABASE].feedback.counts()
+    assert [(c.answer, c.count) for c in counts] == [("somewhat", 1)]
+    await tab_to(page, "start-again")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("main")).to_have_attribute("data-state", "notice")

@@ -399,3 +399,60 @@ async def test_page_refuses_to_be_framed_by_other_sites(
     await page.wait_for_timeout(1000)
     frame = page.frame_locator("iframe")
     assert await frame.locator("main").count() == 0
+
+
+async def test_lost_counsellor_hands_the_seeker_to_the_next_one(
+    server_factory: ServerFactory, new_page: PageFactory, counsellor_factory: CounsellorFactory
+) -> None:
+    server = await server_factory(resume_grace_s=2.0)
+    first = await counsellor_factory(server, "Sam")
+    page = await open_page(new_page, server.http)
+    await start_chat(page, first)
+    await first.send_text("hello")
+    await expect(shown(page, "theirs")).to_have_text(["hello"])
+
+    await first.client.close()  # Sam's laptop goes away
+    await expect(page.locator("#peer-note")).to_be_visible()
+    await expect(page.locator("main")).to_have_attribute("data-state", "waiting")
+    await expect(page.locator("#waiting-note")).to_contain_text("connection was lost")
+    assert await page.evaluate("sessionStorage.length") == 1  # still in the queue
+
+    second = await counsellor_factory(server, "Kim")
+    await second.accept_next()
+    await second.wait_established()  # a fresh key exchange: nothing of Sam's chat travels
+    await expect(page.locator("main")).to_have_attribute("data-state", "chat")
+    await expect(page.locator("#counsellor-name")).to_have_text("Kim")
+    await expect(shown(page, "theirs")).to_have_count(0)
+    await send_from_page(page, "are you there?")
+    assert await second.next_text() == "are you there?"
+    assert first.texts == []
+
+
+async def test_leaving_the_queue_forgets_the_place(
+    server: RunningServer, new_page: PageFactory
+) -> None:
+    page = await open_page(new_page, server.http)
+    await expect(page.locator("#transcripts-notice")).to_be_hidden()  # off by default
+    await page.click("#start")
+    await expect(page.locator("#position")).to_have_text("You are next.")
+    await expect(page.locator("#estimate")).to_have_text("We cannot estimate the wait yet.")
+    assert server.hub.switchboard.waiting_count() == 1
+    await page.click("#leave-queue")
+    await expect(page.locator("main")).to_have_attribute("data-state", "notice")
+    assert await page.evaluate("sessionStorage.length") == 0
+    for _ in range(50):
+        if server.hub.switchboard.waiting_count() == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert server.hub.switchboard.waiting_count() == 0
+
+
+async def test_transcripts_on_are_said_prominently(
+    server_factory: ServerFactory, tmp_path: Path, new_page: PageFactory
+) -> None:
+    service = write_service_file(tmp_path / "service.json", transcripts=True)
+    server = await server_factory(service_file=service)
+    page = await open_page(new_page, server.http)
+    notice = page.locator("#transcripts-notice")
+    await expect(notice).to_be_visible()
+    await expect(notice).to_contain_text("keeps an encrypted record")
