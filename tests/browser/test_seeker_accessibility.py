@@ -146,7 +146,10 @@ async def test_keyboard_only_from_start_to_feedback_and_again(
 
     await tab_to(page, "end-chat")
     await page.keyboard.press("Enter")
-    assert await page.evaluate("document.activeElement.id") == "end-yes"  # the confirm step
+    # The confirm step starts on the safe choice: Enter twice does not end the chat.
+    assert await page.evaluate("document.activeElement.id") == "end-no"
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.id") == "end-yes"
     await page.keyboard.press("Enter")
     await expect(page.locator("main")).to_have_attribute("data-state", "ended")
     assert await counsellor.wait_ended() == "seeker_left"
@@ -157,6 +160,7 @@ async def test_keyboard_only_from_start_to_feedback_and_again(
     await tab_to(page, "feedback-send")
     await page.keyboard.press("Enter")
     await expect(page.locator("#feedback-thanks")).to_be_visible()
+    assert await page.evaluate("document.activeElement.id") == "feedback-thanks"
     counts = await server.app[DATABASE].feedback.counts()
     assert [(c.answer, c.count) for c in counts] == [("somewhat", 1)]
     await tab_to(page, "start-again")

@@ -307,11 +307,13 @@ async def test_out_of_hours_queue_shows_when_it_opens_and_resources(
     await expect(page.locator("#opens-at")).to_contain_text(opening_day.strftime("%A"))
     await expect(page.locator("#closed-message")).to_have_text("We answer once a week.")
     await expect(page.locator("#closed-resources li")).to_have_count(2)
-    await expect(page.locator("#closed-resources a")).to_have_attribute(
+    await expect(page.locator("#closed-resources a.title")).to_have_attribute(
         "href", "https://example.org/course"
     )
     await expect(page.locator("#closed-resources")).to_contain_text("<b>Free</b> and anonymous.")
-    await expect(page.locator("#closed-resources")).to_contain_text("0800 123 456")
+    phone = page.locator("#closed-resources a[href^='tel:']")
+    await expect(phone).to_have_text("0800 123 456")
+    await expect(phone).to_have_attribute("href", "tel:0800123456")
     # Another language that is open can be chosen.
     await page.select_option("#language", "de")
     await expect(page.locator("main")).to_have_attribute("data-state", "notice")
@@ -349,6 +351,10 @@ async def test_safety_code_mismatch_stops_the_chat(
     page = await open_page(new_page, server.http)
     await start_chat(page, counsellor)
     await page.click("#code-mismatch")
+    await page.click("#mismatch-no")  # a slip of the thumb changes nothing
+    await expect(page.locator("main")).to_have_attribute("data-state", "chat")
+    await page.click("#code-mismatch")
+    await page.click("#mismatch-yes")
     await expect(page.locator("main")).to_have_attribute("data-state", "failed")
     await expect(page.locator("#failed-reason")).to_contain_text("codes do not match")
     assert await counsellor.wait_peer_closed() == "safety_code_mismatch"

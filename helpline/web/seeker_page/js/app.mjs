@@ -126,6 +126,11 @@ function show(state, { focus = true } = {}) {
   if (target) target.focus({ preventScroll: state === 'chat' });
 }
 
+/** Sets text only when it changes: live regions read every write, even the same text. */
+function setText(element, text) {
+  if (element.textContent !== text) element.textContent = text;
+}
+
 function announce(text) {
   const announcer = $('announcer');
   announcer.textContent = '';
@@ -164,27 +169,39 @@ function renderResources(list, resources) {
   }
   for (const resource of resources) {
     const item = document.createElement('li');
+    // The operator's texts may be in another script than the page: each finds its own
+    // direction. Links open here, not in a new tab that a quick exit would leave open.
     const title = document.createElement(resource.url ? 'a' : 'span');
     title.className = 'title';
+    title.dir = 'auto';
     title.textContent = resource.title;
     if (resource.url) {
       title.href = resource.url;
-      title.target = '_blank';
-      title.rel = 'noopener noreferrer';
+      title.rel = 'noreferrer';
     }
     item.append(title);
     if (resource.text) {
       const text = document.createElement('p');
+      text.dir = 'auto';
       text.textContent = resource.text;
       item.append(text);
     }
-    if (resource.phone) {
-      const phone = document.createElement('p');
-      phone.textContent = t('resource_phone', { phone: resource.phone });
-      item.append(phone);
-    }
+    if (resource.phone) item.append(phoneLine(resource.phone));
     list.append(item);
   }
+}
+
+/** "Phone: 0800 123 456" with the number isolated left to right (in Arabic text the
+    bidi rules would otherwise reverse its groups) and callable. */
+function phoneLine(number) {
+  const line = document.createElement('p');
+  const [before, after = ''] = t('resource_phone', { phone: '\u0000' }).split('\u0000');
+  const link = document.createElement('a');
+  link.href = `tel:${number.replace(/[^\d+]/g, '')}`;
+  link.dir = 'ltr';
+  link.textContent = number;
+  line.append(before, link, after);
+  return line;
 }
 
 function fillLanguageSelects() {
@@ -220,6 +237,7 @@ function render() {
   if (page.service === null) return;
   fillLanguageSelects();
   $('transcripts-notice').hidden = !page.service.transcripts;
+  $('not-stored').hidden = page.service.transcripts; // never both promises at once
 
   const queue = queueInfo(page.language);
   const closed = queue !== null && !queue.open;
@@ -242,11 +260,11 @@ function render() {
 
   if (page.queue) {
     const { position, estimate } = page.queue;
-    $('position').textContent = position <= 1 ? t('position_next') : t('position', { position });
+    setText($('position'), position <= 1 ? t('position_next') : t('position', { position }));
     let text = t('estimate_unknown');
     if (estimate !== null && estimate < 60) text = t('estimate_under_minute');
     else if (estimate !== null) text = t('estimate_minutes', { minutes: Math.ceil(estimate / 60) });
-    $('estimate').textContent = text;
+    setText($('estimate'), text);
   }
   $('waiting-note').hidden = page.waitingNote === null;
   $('waiting-note').textContent = page.waitingNote ? t(page.waitingNote) : '';
@@ -280,14 +298,17 @@ function addMessage(kind, text, seq = null) {
   if (seq !== null) {
     const status = document.createElement('span');
     status.className = 'status';
+    status.setAttribute('aria-hidden', 'true'); // "Delivered" for every line is noise
     status.dataset.key = 'message_sending';
     status.textContent = t('message_sending');
     item.append(status);
     page.messageBySeq.set(seq, status);
   }
-  $('messages').append(item);
   const log = $('message-log');
-  log.scrollTop = log.scrollHeight;
+  const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 48;
+  $('messages').append(item);
+  // Follow new messages, unless the person scrolled up to read again (their own always).
+  if (atBottom || kind === 'mine') log.scrollTop = log.scrollHeight;
 }
 
 function addNote(key, name) {
@@ -315,6 +336,7 @@ function clearChatView() {
   $('typing').hidden = true;
   $('peer-note').hidden = true;
   $('end-confirm').hidden = true;
+  $('mismatch-confirm').hidden = true;
   page.messageBySeq.clear();
   page.counsellor = null;
 }
@@ -327,10 +349,12 @@ function connect(first) {
     hello: () => (page.token ? { v: 1, type: 'resume', token: page.token } : first),
     onFrame,
     onUp: () => {
+      if (!$('reconnecting').hidden) announce(t('reconnected'));
       $('reconnecting').hidden = true;
     },
     onDown: () => {
       $('reconnecting').hidden = false;
+      announce(t('reconnecting'));
     },
     onStop: () => {
       if (page.link !== link) return;
@@ -436,7 +460,9 @@ function onRelay(frame) {
       save();
       if (page.state !== 'chat') {
         show('chat');
-        announce(t('counsellor_joined', { name: event.handle }));
+        const said = [t('counsellor_joined', { name: event.handle })];
+        if (event.transcripts) said.push(t('chat_transcripts'));
+        announce(said.join(' '));
       } else render();
     } else if (event.kind === 'message') {
       hideTyping();
@@ -499,6 +525,7 @@ function ended(key) {
   clearChatView();
   $('feedback').hidden = !(page.service.feedback && page.ticket);
   $('feedback-thanks').hidden = true;
+  $('feedback-note').textContent = '';
   show('ended');
 }
 
@@ -608,6 +635,7 @@ function endChat(reason = 'seeker_ended') {
 async function sendFeedback(event) {
   event.preventDefault();
   const answer = new FormData($('feedback')).get('answer');
+  $('feedback-note').textContent = answer ? '' : t('feedback_choose');
   if (!answer || !page.ticket) return;
   const ticket = page.ticket;
   page.ticket = null;
@@ -623,7 +651,7 @@ async function sendFeedback(event) {
   }
   $('feedback').hidden = true;
   $('feedback-thanks').hidden = false;
-  $('feedback-thanks').focus?.();
+  $('feedback-thanks').focus();
 }
 
 async function startAgain() {
@@ -692,12 +720,15 @@ function bindEvents() {
   $('composer-form').addEventListener('submit', sendMessage);
   $('composer').addEventListener('input', onComposerInput);
   $('composer').addEventListener('keydown', (event) => {
-    // Enter sends, Shift+Enter makes a new line (as in every chat app).
-    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) sendMessage(event);
+    // Enter sends, Shift+Enter makes a new line (as in every chat app); on a touch
+    // screen Enter makes a new line and the Send button sends.
+    if (event.key !== 'Enter' || event.shiftKey || event.isComposing) return;
+    if (matchMedia('(pointer: coarse)').matches) return;
+    sendMessage(event);
   });
   $('end-chat').addEventListener('click', () => {
     $('end-confirm').hidden = false;
-    $('end-yes').focus();
+    $('end-no').focus(); // the safe choice first: Enter twice must not end the chat
   });
   $('end-no').addEventListener('click', () => {
     $('end-confirm').hidden = true;
@@ -705,6 +736,14 @@ function bindEvents() {
   });
   $('end-yes').addEventListener('click', () => endChat());
   $('code-mismatch').addEventListener('click', () => {
+    $('mismatch-confirm').hidden = false;
+    $('mismatch-no').focus();
+  });
+  $('mismatch-no').addEventListener('click', () => {
+    $('mismatch-confirm').hidden = true;
+    $('code-mismatch').focus();
+  });
+  $('mismatch-yes').addEventListener('click', () => {
     if (page.chat) page.chat.close('safety_code_mismatch');
     fail('failed_code_mismatch');
   });

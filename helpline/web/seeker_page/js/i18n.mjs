@@ -67,7 +67,9 @@ export function endonym(code) {
 /** Fills every element with data-i18n (text) and data-i18n-attr ("attr:key;…"). */
 export function translateDocument(catalogue, root = document) {
   for (const element of root.querySelectorAll('[data-i18n]')) {
-    element.textContent = catalogue.t(element.dataset.i18n);
+    // Only when it changes: a live region rewritten with the same text is read again.
+    const text = catalogue.t(element.dataset.i18n);
+    if (element.textContent !== text) element.textContent = text;
   }
   for (const element of root.querySelectorAll('[data-i18n-attr]')) {
     for (const pair of element.dataset.i18nAttr.split(';')) {
