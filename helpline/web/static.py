@@ -107,11 +107,13 @@ def seeker_html(files: dict[str, StaticFile]) -> bytes:
 
 
 async def seeker_page(request: web.Request) -> web.Response:
+    # no-store: the browser keeps no copy of the page on disk (a cache outlives a
+    # cleared history), and a changed release is never served from a stale copy.
     return web.Response(
         body=request.app[SEEKER_HTML],
         content_type=HTML_TYPE,
         charset="utf-8",
-        headers={"Cache-Control": "no-cache"},
+        headers={"Cache-Control": "no-store"},
     )
 
 

@@ -241,7 +241,7 @@ async def test_quick_exit_leaves_no_trace(
     await start_chat(page, counsellor)
     await send_from_page(page, "someone is coming")
     assert await counsellor.next_text() == "someone is coming"
-    assert await page.evaluate("sessionStorage.length") == 1  # the resume token
+    assert await page.evaluate("sessionStorage.length") == 0  # written only on pagehide
 
     await page.keyboard.press("Escape")
     await page.keyboard.press("Escape")
@@ -421,7 +421,7 @@ async def test_lost_counsellor_hands_the_seeker_to_the_next_one(
     await expect(page.locator("#peer-note")).to_be_visible()
     await expect(page.locator("main")).to_have_attribute("data-state", "waiting")
     await expect(page.locator("#waiting-note")).to_contain_text("connection was lost")
-    assert await page.evaluate("sessionStorage.length") == 1  # still in the queue
+    assert server.hub.switchboard.waiting_count() == 1  # back at the front of the queue
 
     second = await counsellor_factory(server, "Kim")
     await second.accept_next()
@@ -462,3 +462,42 @@ async def test_transcripts_on_are_said_prominently(
     notice = page.locator("#transcripts-notice")
     await expect(notice).to_be_visible()
     await expect(notice).to_contain_text("keeps an encrypted record")
+
+
+async def test_ending_while_offline_never_puts_the_seeker_back_in_a_queue(
+    server: RunningServer,
+    new_page: PageFactory,
+    proxy_factory: ProxyFactory,
+    counsellor_factory: CounsellorFactory,
+) -> None:
+    counsellor = await counsellor_factory(server)
+    proxy = await proxy_factory(server)
+    page = await open_page(new_page, proxy.http)
+    await start_chat(page, counsellor)
+    await proxy.cut()
+    await expect(page.locator("#reconnecting")).to_be_visible()
+    await page.click("#end-chat")
+    await page.click("#end-yes")
+    await expect(page.locator("main")).to_have_attribute("data-state", "ended")
+    proxy.restore()
+    # The page resumes only to leave: the counsellor hears that the seeker left, the
+    # seeker stays on the ended screen (with the feedback question) and queues nowhere.
+    assert await counsellor.wait_ended() == "seeker_left"
+    await expect(page.locator("#feedback")).to_be_visible()
+    await page.wait_for_timeout(500)
+    await expect(page.locator("main")).to_have_attribute("data-state", "ended")
+    assert server.hub.switchboard.waiting_count() == 0
+
+
+async def test_only_a_reload_takes_the_chat_back(
+    server: RunningServer, new_page: PageFactory, counsellor_factory: CounsellorFactory
+) -> None:
+    counsellor = await counsellor_factory(server)
+    page = await open_page(new_page, server.http)
+    await start_chat(page, counsellor)
+    # Opening the address again (not a reload: a new visit, a restored tab) starts
+    # afresh: what pagehide saved for a reload is read, refused and deleted.
+    await page.goto(f"{server.http}/")
+    await expect(page.locator("main")).to_have_attribute("data-state", "notice")
+    assert await page.evaluate("sessionStorage.length") == 0
+    assert len(counsellor.established) == 1

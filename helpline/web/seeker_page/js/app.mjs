@@ -1,9 +1,15 @@
 // The help-seeker's page: notice → waiting → chat → ended, with a quick exit.
 //
 // Rules:
-// - The page writes no cookie, no localStorage, no IndexedDB. sessionStorage (this
-//   tab only, gone when it closes) holds the resume token and the state needed to
-//   re-hello after a reload, and is cleared when the chat ends and on quick exit.
+// - The page writes no cookie, no localStorage, no IndexedDB. While it is open it
+//   writes nothing at all: the resume token and the state needed to re-hello after a
+//   reload go to sessionStorage only when the page is left (pagehide), with the
+//   time, and the next load reads and deletes them at once and takes them only if it
+//   is a reload within RELOAD_WINDOW_MS. A tab closed and reopened later, or a
+//   duplicated tab, does not get back into the chat.
+// - `join` is sent once: after the welcome, a lost connection resumes with the token
+//   or, when there is none left, is not reopened. Ending or leaving while offline
+//   resumes first and then leaves, so nobody is put back in a queue they left.
 // - Every text from outside (messages, the counsellor's name, resources) is set
 //   with textContent: markup is shown as text, never run.
 // - Quick exit (the button, or Esc twice) first wipes keys, tokens and the page,
@@ -13,9 +19,9 @@
 //   so meanwhile. Messages are shown exactly once, in order (chat.mjs, delivery.mjs).
 
 import { b64uDecode, verifyRevocationList } from '/static/crypto/hlp1.mjs';
-import { ChatStopped, SeekerChat, fitsInOneMessage, now } from './chat.mjs';
+import { ChatStopped, HANDSHAKE_TIMEOUT, SeekerChat, fitsInOneMessage, now } from './chat.mjs';
 import { endonym, loadCatalogue, preferredLanguage, translateDocument } from './i18n.mjs';
-import { SeekerLink } from './link.mjs';
+import { CLOSE_REPLACED, SeekerLink } from './link.mjs';
 
 const STORE_KEY = 'helpline.seeker';
 const DEFAULT_EXIT = 'https://www.bbc.com/weather';
@@ -23,6 +29,8 @@ const ESCAPE_TWICE_MS = 1000;
 const TYPING_REFRESH_MS = 4000;
 const TYPING_IDLE_MS = 5000;
 const TYPING_SHOWN_MS = 8000;
+const RELOAD_WINDOW_MS = 10_000;
+const HANDSHAKE_TRIES = 3;
 
 const $ = (id) => document.getElementById(id);
 
@@ -42,18 +50,26 @@ const page = {
   endedKey: null,
   failedKey: null,
   ticket: null,
+  joined: false, // welcome received: never join again on this page
+  leaving: false, // asked to leave (or end) while the connection was down
+  handshakeTimer: null,
+  handshakeTries: 0,
   lastEscape: 0,
   typingSentAt: 0,
   typingIdle: null,
   typingShown: null,
   messageBySeq: new Map(),
+  savedChat: null, // a reload's saved HLP1 state, used once by onResumed
 };
 
 // ---- storage: sessionStorage only --------------------------------------------------
 
-function save() {
-  if (page.token === null) return;
+/** pagehide: what a reload needs to take the place or the chat back. */
+function saveForReload() {
+  if (page.token === null || page.leaving) return;
+  if (!['waiting', 'connecting', 'chat'].includes(page.state)) return;
   const saved = {
+    at: Date.now(),
     token: page.token,
     language: page.language,
     chat: page.chat ? page.chat.savedState() : null,
@@ -65,17 +81,27 @@ function save() {
   }
 }
 
-function loadSaved() {
+/** At load: the saved state, deleted at once, if this load is a reload just now. */
+function takeSaved() {
+  let saved = null;
   try {
-    const saved = JSON.parse(sessionStorage.getItem(STORE_KEY) ?? 'null');
-    return saved && typeof saved.token === 'string' ? saved : null;
+    saved = JSON.parse(sessionStorage.getItem(STORE_KEY) ?? 'null');
+    sessionStorage.clear();
   } catch {
     return null;
   }
+  const navigation = performance.getEntriesByType('navigation')[0];
+  const reload = navigation === undefined || navigation.type === 'reload';
+  const fresh = saved !== null && typeof saved.at === 'number' && Math.abs(Date.now() - saved.at) < RELOAD_WINDOW_MS;
+  return reload && fresh && typeof saved.token === 'string' ? saved : null;
 }
 
 function forget() {
   page.token = null;
+  clearStorage();
+}
+
+function clearStorage() {
   try {
     sessionStorage.clear();
   } catch {
@@ -87,6 +113,7 @@ function forget() {
 
 function quickExit() {
   const target = page.service?.quick_exit_url ?? DEFAULT_EXIT;
+  page.leaving = true; // nothing is saved on the way out (pagehide)
   if (page.link) {
     page.link.send({ v: 1, type: 'leave' });
     page.link.stop();
@@ -275,8 +302,9 @@ function render() {
     $('chat-transcripts').hidden = !page.counsellor.transcripts;
   }
   for (const element of document.querySelectorAll('#messages [data-key]')) {
-    element.textContent = t(element.dataset.key, element.dataset.name ? { name: element.dataset.name } : {});
+    setText(element, t(element.dataset.key));
   }
+  for (const item of document.querySelectorAll('#messages [data-note]')) fillNote(item);
   $('ended-reason').textContent = page.endedKey ? t(page.endedKey) : '';
   if (page.state === 'ended') renderResources($('resources'), queue?.resources);
 }
@@ -311,13 +339,22 @@ function addMessage(kind, text, seq = null) {
   if (atBottom || kind === 'mine') log.scrollTop = log.scrollHeight;
 }
 
+/** A line in the chat from the page itself; the name (a counsellor's handle) is
+    isolated (<bdi>) so that its characters cannot reorder the sentence around it. */
 function addNote(key, name) {
   const item = document.createElement('li');
   item.className = 'message system';
-  item.dataset.key = key;
-  if (name) item.dataset.name = name;
-  item.textContent = t(key, name ? { name } : {});
+  item.dataset.note = key;
+  item.dataset.name = name;
+  fillNote(item);
   $('messages').append(item);
+}
+
+function fillNote(item) {
+  const [before, after = ''] = t(item.dataset.note, { name: '\u0000' }).split('\u0000');
+  const bdi = document.createElement('bdi');
+  bdi.textContent = item.dataset.name;
+  item.replaceChildren(before, bdi, after);
 }
 
 function markDelivered(upTo) {
@@ -346,7 +383,10 @@ function clearChatView() {
 function connect(first) {
   stopLink(); // a finished chat's link may still wait for the server to close it
   const link = new SeekerLink({
-    hello: () => (page.token ? { v: 1, type: 'resume', token: page.token } : first),
+    hello: () => {
+      if (page.token) return { v: 1, type: 'resume', token: page.token };
+      return page.joined ? null : first;
+    },
     onFrame,
     onUp: () => {
       if (!$('reconnecting').hidden) announce(t('reconnected'));
@@ -356,11 +396,14 @@ function connect(first) {
       $('reconnecting').hidden = false;
       announce(t('reconnecting'));
     },
-    onStop: () => {
+    onStop: (code) => {
       if (page.link !== link) return;
       $('reconnecting').hidden = true;
       page.link = null;
-      if (page.state === 'waiting' || page.state === 'connecting' || page.state === 'chat') fail('failed_lost');
+      page.token = null;
+      page.leaving = false;
+      if (!['waiting', 'connecting', 'chat'].includes(page.state)) return;
+      fail(code === CLOSE_REPLACED ? 'failed_other_tab' : 'failed_lost');
     },
   });
   page.link = link;
@@ -375,11 +418,12 @@ function onFrame(frame) {
   switch (frame.type) {
     case 'welcome':
       page.token = frame.token;
-      save();
+      page.joined = true;
       return;
     case 'resumed':
       return onResumed(frame);
     case 'queue':
+      if (!['waiting', 'connecting', 'chat'].includes(page.state)) return; // left already
       page.queue = { position: frame.position, estimate: frame.estimated_wait_s };
       if (page.state !== 'waiting') show('waiting');
       else render();
@@ -409,6 +453,10 @@ function onFrame(frame) {
 }
 
 function onResumed(frame) {
+  if (page.leaving) {
+    send({ v: 1, type: 'leave' }); // asked while offline: leave now
+    return;
+  }
   if (frame.state === 'chatting') {
     if (page.chat && page.chat.chatId === frame.chat_id) {
       page.chat.onResumed(frame.accepted_seq);
@@ -416,13 +464,14 @@ function onResumed(frame) {
     }
     // After a page reload: the keys were in memory only; a re-hello makes new ones.
     page.chat = new SeekerChat(frame.chat_id, page.trust, send);
-    const saved = loadSaved();
     try {
-      page.chat.restart(saved?.chat ?? null, frame.accepted_seq);
+      page.chat.restart(page.savedChat, frame.accepted_seq);
     } catch {
       fail('failed_broken');
       return;
     }
+    page.savedChat = null;
+    armHandshakeTimer();
     show('connecting');
   } else if (frame.state === 'waiting' && page.state !== 'waiting') {
     show('waiting');
@@ -439,7 +488,25 @@ function onMatched(chatId) {
     fail('failed_broken');
     return;
   }
+  armHandshakeTimer();
   show('connecting');
+}
+
+/** A HELLO that gets no ACCEPT (lost with a counsellor's connection, delayed past the
+    handshake timeout) is sent again, a few times, then the chat is given up. */
+function armHandshakeTimer() {
+  clearTimeout(page.handshakeTimer);
+  page.handshakeTries = 1;
+  const retry = () => {
+    if (page.state !== 'connecting' || page.chat === null) return;
+    if (page.handshakeTries < HANDSHAKE_TRIES && page.chat.restartHandshake()) {
+      page.handshakeTries += 1;
+      page.handshakeTimer = setTimeout(retry, (HANDSHAKE_TIMEOUT + 1) * 1000);
+      return;
+    }
+    fail('failed_broken');
+  };
+  page.handshakeTimer = setTimeout(retry, (HANDSHAKE_TIMEOUT + 1) * 1000);
 }
 
 function onRelay(frame) {
@@ -456,8 +523,8 @@ function onRelay(frame) {
   }
   for (const event of events) {
     if (event.kind === 'established') {
+      clearTimeout(page.handshakeTimer);
       page.counsellor = event;
-      save();
       if (page.state !== 'chat') {
         show('chat');
         const said = [t('counsellor_joined', { name: event.handle })];
@@ -479,6 +546,8 @@ function onRelay(frame) {
 }
 
 function onChatEnded(frame) {
+  page.token = null; // the server forgot it too
+  page.leaving = false;
   page.ticket = typeof frame.feedback === 'string' ? frame.feedback : null;
   if (page.state !== 'ended') ended(frame.reason === 'seeker_left' ? 'ended_you' : 'ended_counsellor');
   else render();
@@ -510,17 +579,20 @@ function stopLink() {
 }
 
 function dropChat() {
+  clearTimeout(page.handshakeTimer);
   if (page.chat) page.chat.destroy();
   page.chat = null;
   clearChatView();
-  save();
 }
 
 function ended(key) {
+  clearTimeout(page.handshakeTimer);
   if (page.chat) page.chat.destroy();
   page.chat = null;
   page.endedKey = key;
-  forget();
+  // The token stays in memory until the server's chat_ended (with the feedback
+  // ticket), so that a resume after a drop can still say goodbye; nothing is stored.
+  clearStorage();
   hideTyping();
   clearChatView();
   $('feedback').hidden = !(page.service.feedback && page.ticket);
@@ -530,6 +602,7 @@ function ended(key) {
 }
 
 function fail(key) {
+  clearTimeout(page.handshakeTimer);
   if (page.link) send({ v: 1, type: 'leave' });
   stopLink();
   if (page.chat) page.chat.destroy();
@@ -603,6 +676,8 @@ function startError(key) {
 
 async function start(event) {
   event.preventDefault();
+  page.joined = false;
+  page.leaving = false;
   $('start-error').hidden = true;
   if (page.trust === null) {
     startError('start_error_crypto');
@@ -618,17 +693,23 @@ async function start(event) {
 }
 
 function leaveQueue() {
-  send({ v: 1, type: 'leave' });
-  stopLink();
-  forget();
   page.queue = null;
+  if (send({ v: 1, type: 'leave' })) {
+    stopLink();
+    forget();
+  } else {
+    page.leaving = true; // offline: the link resumes, then leaves (onResumed)
+    clearStorage();
+  }
   show('notice');
 }
 
 function endChat(reason = 'seeker_ended') {
   $('end-confirm').hidden = true;
   if (page.chat) page.chat.close(reason);
-  send({ v: 1, type: 'leave' }); // the server answers chat_ended, with the feedback ticket
+  // The server answers chat_ended, with the feedback ticket; offline, the link
+  // resumes first and leaves then (onResumed).
+  if (!send({ v: 1, type: 'leave' })) page.leaving = true;
   ended('ended_you');
 }
 
@@ -698,6 +779,12 @@ async function setInterfaceLanguage(code) {
 }
 
 function bindEvents() {
+  window.addEventListener('pagehide', saveForReload);
+  // Back to this page from the browser's back-forward cache: start afresh, so that
+  // an old chat's screen never comes back by itself.
+  window.addEventListener('pageshow', (event) => {
+    if (event.persisted) location.reload();
+  });
   $('quick-exit').addEventListener('click', quickExit);
   document.addEventListener('keydown', (event) => {
     if (event.key !== 'Escape') return;
@@ -762,10 +849,12 @@ async function main() {
   const codes = service.languages.map((queue) => queue.code);
   page.language = codes.includes(uiCode) ? uiCode : (codes[0] ?? null);
 
-  const saved = loadSaved();
+  const saved = takeSaved();
   if (saved !== null && trust !== null) {
     // A reload: take our place or chat back.
     page.token = saved.token;
+    page.joined = true;
+    page.savedChat = saved.chat ?? null;
     page.language = saved.language ?? page.language;
     connect(null);
     show('waiting', { focus: false });

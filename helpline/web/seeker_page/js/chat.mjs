@@ -4,8 +4,12 @@
 //
 // Rules:
 // - Nothing is shown before the counsellor's ACCEPT verified: certificate under the
-//   pinned organisation key, not revoked, signature over our commitment. A refused
-//   handshake stops the chat ("verification"): we never talk to an unverified party.
+//   pinned organisation key, not revoked, signature over our commitment. An ACCEPT
+//   refused for what it says (VERIFICATION_CODES) stops the chat ("verification"):
+//   we never talk to an unverified party. One refused for when it came (another
+//   epoch, no handshake in flight, malformed) may be a replay or junk from the relay
+//   and changes nothing; a handshake that does not complete is started again after
+//   HANDSHAKE_TIMEOUT by the page (restartHandshake).
 // - A data frame that fails before authentication (tampered, foreign, replayed,
 //   another epoch) is dropped and acknowledged, since the genuine frame can still
 //   come. One that breaks the session after authentication stops the chat ("broken").
@@ -25,6 +29,24 @@ import { ChatDelivery } from './delivery.mjs';
 
 const BRACE = 0x7b; // a handshake message is JSON: it starts with "{"
 const LARGEST_ACK = 0xffffffff;
+// What an ACCEPT can be refused for that says the counsellor is not who they must be.
+const VERIFICATION_CODES = new Set([
+  'bad_signature',
+  'bad_cert',
+  'bad_handle',
+  'bad_key',
+  'small_order',
+  'expired',
+  'revoked',
+  'identity_changed',
+  'unauthorised_transfer',
+  'bad_flags',
+  'zero_shared_secret',
+  'stale_revocation_list',
+  'no_revocation_list',
+]);
+
+export { HANDSHAKE_TIMEOUT } from '/static/crypto/hlp1.mjs';
 
 export const now = () => Math.floor(Date.now() / 1000);
 
@@ -79,6 +101,18 @@ export class SeekerChat {
     this._submit(this.session.hello(now()));
   }
 
+  /** A new HELLO when the last one was never answered (the session allows it after
+   *  HANDSHAKE_TIMEOUT); false when that is not possible. */
+  restartHandshake() {
+    if (this.session === null || this.session.closed) return false;
+    try {
+      this._submit(this.session.hello(now()));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   get established() {
     return this.session !== null && this.session.established;
   }
@@ -109,7 +143,7 @@ export class SeekerChat {
       events = this.session.receive(payload, now());
     } catch (error) {
       if (!(error instanceof CryptoError)) throw error;
-      if (handshake && !this.session.established) throw this._stop('verification', error.code);
+      if (handshake && VERIFICATION_CODES.has(error.code)) throw this._stop('verification', error.code);
       if (this.session.closed) throw this._stop('broken', error.code);
       return []; // not authenticated: the genuine frame can still arrive
     }

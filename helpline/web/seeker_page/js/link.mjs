@@ -11,15 +11,18 @@
 //   connection on a phone that changed networks never closes by itself). A dead
 //   connection is abandoned at once and a new one tried after a backoff of
 //   0.5 s doubling to 8 s, with jitter; going back online tries at once.
-// - Close codes that mean "stop" (§2.6: 1000, 1009, 4011) end the link; 4012 and
-//   flooding (4009) do not happen to a well-behaved page and are retried.
+// - Close codes that mean "stop" (§2.6: 1000, 1009, 4010 resumed in another tab,
+//   4011) end the link; 4012 and flooding (4009) do not happen to a well-behaved
+//   page and are retried.
+// - `hello()` may return null: nothing left to join or resume, the link stops.
 
 const PING_EVERY_MS = 10_000;
 const DEAD_AFTER_MS = 25_000;
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 8_000;
 const CONNECT_TIMEOUT_MS = 10_000;
-const STOP_CODES = new Set([1000, 1009, 4011]);
+export const CLOSE_REPLACED = 4010;
+const STOP_CODES = new Set([1000, 1009, CLOSE_REPLACED, 4011]);
 
 export class SeekerLink {
   /**
@@ -88,7 +91,13 @@ export class SeekerLink {
       clearTimeout(timeout);
       if (ws !== this._ws) return;
       this._lastHeard = Date.now();
-      ws.send(JSON.stringify(this._handlers.hello()));
+      const first = this._handlers.hello();
+      if (first === null) {
+        this.stop();
+        this._handlers.onStop(1000);
+        return;
+      }
+      ws.send(JSON.stringify(first));
       this._up = true;
       this._backoff = BACKOFF_MIN_MS;
       clearInterval(this._pingTimer);
