@@ -85,6 +85,10 @@ class Config:
     # None: data_dir/service.json when it exists, else every queue open all the time.
     service_file: Path | None = None
 
+    # Feedback answers are written to the database this often, in one batch (0: at once),
+    # so that when a count changes says nothing about which chat it came from.
+    feedback_flush_s: float = 3600.0
+
     # The organisation's Ed25519 public key (base64url, 32 bytes), docs/crypto.md.
     # Empty: development mode, with a development key under data_dir (never in production).
     org_public_key: str = ""

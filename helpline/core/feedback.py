@@ -7,6 +7,9 @@ chat's language and nothing else: not the chat, not the counsellor, not when
 the chat ended. The answer is stored only as a count per (UTC day, language,
 answer), so it cannot be tied to a chat.
 
+One chat, one ticket: a ``chat_ended`` sent again for the same chat (a seeker
+that resumes after the end) carries the same ticket, or none once it was used.
+
 Bound (house habit 6): at most :data:`MAX_TICKETS` (10,000) tickets are kept;
 issuing one more drops the oldest, whose seeker then gets 404 ``unknown_ticket``
 (a lost answer, never lost memory). Expired tickets are dropped as new ones are
@@ -34,8 +37,9 @@ MAX_TICKETS = 10_000
 class TicketStore(Protocol):
     """Where feedback tickets live between ``chat_ended`` and ``POST /api/feedback``."""
 
-    def issue(self, language: str, now: float) -> str:
-        """A new ticket for a chat in ``language``."""
+    def issue(self, language: str, now: float, chat_id: str) -> str | None:
+        """The ticket of chat ``chat_id`` (in ``language``): new, the same again, or
+        None once it was used."""
         ...
 
     def redeem(self, ticket: str, now: float) -> str | None:
@@ -47,7 +51,7 @@ class MemoryTickets:
     """Tickets in a bounded, insertion-ordered map: oldest first, so expiry and the
     bound both drop from the front."""
 
-    __slots__ = ("_ids", "_max", "_tickets", "_ttl")
+    __slots__ = ("_chats", "_ids", "_max", "_tickets", "_ttl")
 
     def __init__(
         self,
@@ -62,16 +66,25 @@ class MemoryTickets:
         self._max = max_tickets
         # ticket -> (expires_at, language); issued in time order, so expiry is too.
         self._tickets: OrderedDict[str, tuple[float, str]] = OrderedDict()
+        # chat_id -> (expires_at, its ticket): what makes it one ticket per chat. Kept
+        # as long as the ticket (used or not), in the same order, with the same bound.
+        self._chats: OrderedDict[str, tuple[float, str]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._tickets)
 
-    def issue(self, language: str, now: float) -> str:
+    def issue(self, language: str, now: float, chat_id: str) -> str | None:
         self._expire(now)
-        while len(self._tickets) >= self._max:
-            self._tickets.popitem(last=False)  # the bound: the oldest ticket goes
+        known = self._chats.get(chat_id)
+        if known is not None:
+            ticket = known[1]
+            return ticket if ticket in self._tickets else None  # None: already answered
+        while len(self._chats) >= self._max:
+            _, (_, oldest) = self._chats.popitem(last=False)  # the bound: the oldest goes
+            self._tickets.pop(oldest, None)
         ticket = new_token(self._ids)
         self._tickets[ticket] = (now + self._ttl, language)
+        self._chats[chat_id] = (now + self._ttl, ticket)
         return ticket
 
     def redeem(self, ticket: str, now: float) -> str | None:
@@ -82,12 +95,12 @@ class MemoryTickets:
         return found[1]
 
     def _expire(self, now: float) -> None:
-        tickets = self._tickets
-        while tickets:
-            expires_at = next(iter(tickets.values()))[0]
-            if expires_at > now:
-                break
-            tickets.popitem(last=False)
+        for entries in (self._tickets, self._chats):
+            while entries:
+                expires_at = next(iter(entries.values()))[0]
+                if expires_at > now:
+                    break
+                entries.popitem(last=False)
 
 
 #: The one question's answers (``POST /api/feedback``), in the order the page shows them.

@@ -26,17 +26,25 @@ class FeedbackRepository:
 
     async def record(self, day: date, language: str, answer: str) -> None:
         """Count one ``answer`` from a seeker of ``language`` on ``day``."""
-        if answer not in ANSWERS:
-            raise StoreError(f"not a feedback answer: {answer[:32]!r}", code="bad_answer")
+        await self.record_counts({(day, language, answer): 1})
+
+    async def record_counts(self, counts: dict[tuple[date, str, str], int]) -> None:
+        """Add ``n`` to the row of each (day, language, answer), in one transaction."""
+        for (_, _, answer), n in counts.items():
+            if answer not in ANSWERS:
+                raise StoreError(f"not a feedback answer: {answer[:32]!r}", code="bad_answer")
+            if n < 1:
+                raise StoreError("a count adds at least one answer", code="bad_answer")
         table = feedback_counts
         async with self._tx.begin(write=True) as conn:
             insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-            statement = insert(table).values(day=day, language=language, answer=answer, count=1)
-            statement = statement.on_conflict_do_update(
-                index_elements=[table.c.day, table.c.language, table.c.answer],
-                set_={"count": table.c.count + 1},
-            )
-            await conn.execute(statement)
+            for (day, language, answer), n in sorted(counts.items()):
+                statement = insert(table).values(day=day, language=language, answer=answer, count=n)
+                statement = statement.on_conflict_do_update(
+                    index_elements=[table.c.day, table.c.language, table.c.answer],
+                    set_={"count": table.c.count + statement.excluded.count},
+                )
+                await conn.execute(statement)
 
     async def counts(
         self, since: date | None = None, until: date | None = None

@@ -29,8 +29,18 @@ from helpline.service import load_service
 from helpline.store.engine import Database
 from helpline.web import identity_api, service_api, sockets, staff_api, static
 from helpline.web.api import api_routes
+from helpline.web.feedback import FeedbackTally
 from helpline.web.hub import Hub
-from helpline.web.keys import CONFIG, DATABASE, HUB, PAGE_CSP, SERVICE, TRUST, UI_LANGUAGES
+from helpline.web.keys import (
+    CONFIG,
+    DATABASE,
+    FEEDBACK,
+    HUB,
+    PAGE_CSP,
+    SERVICE,
+    SERVICE_ANSWER,
+    TRUST,
+)
 from helpline.web.security import add_security_headers, page_csp
 from helpline.web.trust import DEV_KEY_FILE, DEVELOPMENT_WARNING, Trust, load_org_key
 
@@ -77,10 +87,14 @@ async def _trust_ctx(app: web.Application) -> AsyncIterator[None]:
 async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
     hub = Hub(app[CONFIG], app[DATABASE], chat_gate=app[TRUST].refusal, service=app[SERVICE])
     app[HUB] = hub
+    feedback = FeedbackTally(app[DATABASE], app[CONFIG].feedback_flush_s)
+    app[FEEDBACK] = feedback
     await staff_api.setup_login(app)
     await hub.start()
+    feedback.start()
     yield
     await hub.stop()
+    await feedback.stop()
 
 
 def create_app(config: Config) -> web.Application:
@@ -92,7 +106,7 @@ def create_app(config: Config) -> web.Application:
     app[CONFIG] = config
     app[SERVICE] = service
     app[PAGE_CSP] = page_csp(service)
-    app[UI_LANGUAGES] = service_api.ui_languages()
+    app[SERVICE_ANSWER] = service_api.ServiceAnswer(service, service_api.ui_languages())
     app.cleanup_ctx.append(_database_ctx)
     app.cleanup_ctx.append(_trust_ctx)
     app.cleanup_ctx.append(_hub_ctx)

@@ -439,7 +439,7 @@ class Hub:
         """The seeker's ``chat_ended`` with a feedback ticket (null when feedback is off)."""
         ticket = None
         if self.service.feedback:
-            ticket = self.tickets.issue(effect.language, self.clock())
+            ticket = self.tickets.issue(effect.language, self.clock(), effect.chat_id)
         return wire.SeekerChatEnded(
             chat_id=effect.chat_id, reason=effect.reason, feedback=ticket
         ).serialize()

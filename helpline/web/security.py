@@ -55,7 +55,8 @@ def origin_allowed(request: web.Request) -> bool:
     origin = request.headers.get("Origin")
     if origin is None:
         return True
-    own = f"{request.scheme}://{request.host}"
+    # Behind a TLS proxy aiohttp sees plain HTTP while the browser's origin is https.
+    own = f"{'https' if is_https(request) else request.scheme}://{request.host}"
     return origin == own or origin in request.app[CONFIG].allowed_origins
 
 

@@ -10,12 +10,14 @@ from being served from a cache.
 
 ``POST /api/feedback``: one answer to the one question, with the one-use
 ticket the seeker's ``chat_ended`` carried (:mod:`helpline.core.feedback`). It
-is stored as a count per UTC day, language and answer only (docs/privacy.md).
+is counted per UTC day, language and answer only, and written in hourly
+batches (:mod:`helpline.web.feedback`, docs/privacy.md).
 The ticket, not an address, is what limits answers: one per ended chat.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -26,11 +28,12 @@ from helpline.core.feedback import ANSWERS, feedback_day
 from helpline.errors import StoreError
 from helpline.service import Service
 from helpline.web.api import ApiError, Body
-from helpline.web.keys import DATABASE, HUB, SERVICE, UI_LANGUAGES
+from helpline.web.keys import FEEDBACK, HUB, SERVICE_ANSWER
 from helpline.wire import fields
 
 log = logging.getLogger(__name__)
 
+MAX_ANSWER_AGE_S = 30.0
 LOCALES_DIR = Path(__file__).resolve().parent / "seeker_page" / "locales"
 
 routes = web.RouteTableDef()
@@ -73,10 +76,43 @@ def describe(service: Service, ui: tuple[str, ...], now: float) -> dict[str, obj
     }
 
 
+class ServiceAnswer:
+    """The body of ``GET /api/service``, made again only when it may have changed.
+
+    Anyone may ask, as often as they like, and the answer is computed on the event
+    loop that relays chats: so it is kept until the next time a queue opens or
+    closes, and for at most :data:`MAX_ANSWER_AGE_S`.
+    """
+
+    __slots__ = ("_body", "_made", "_service", "_ui", "_until")
+
+    def __init__(self, service: Service, ui: tuple[str, ...]) -> None:
+        self._service = service
+        self._ui = ui
+        self._body = b""
+        self._made = self._until = float("-inf")
+
+    def body(self, now: float) -> bytes:
+        if not self._made <= now < self._until:  # stale, or the clock stepped back
+            answer = describe(self._service, self._ui, now)
+            self._body = json.dumps(answer, ensure_ascii=False).encode()
+            changes = [
+                t
+                for queue in answer["languages"]  # type: ignore[attr-defined]
+                for t in (queue["opens_at"], queue["closes_at"])
+                if t is not None
+            ]
+            self._made = now
+            self._until = min([now + MAX_ANSWER_AGE_S, *changes])
+        return self._body
+
+
 @routes.get("/api/service")
 async def get_service(request: web.Request) -> web.Response:
     app = request.app
-    return web.json_response(describe(app[SERVICE], app[UI_LANGUAGES], app[HUB].clock()))
+    return web.Response(
+        body=app[SERVICE_ANSWER].body(app[HUB].clock()), content_type="application/json"
+    )
 
 
 @routes.post("/api/feedback")
@@ -94,7 +130,7 @@ async def post_feedback(request: web.Request) -> web.Response:
     if language is None:
         raise ApiError(404, "unknown_ticket")
     try:
-        await request.app[DATABASE].feedback.record(feedback_day(now), language, answer)
+        await request.app[FEEDBACK].add(feedback_day(now), language, answer)
     except StoreError as exc:
         log.warning("could not record feedback: %s", exc.code)
         raise ApiError(503, "unavailable") from None

@@ -90,6 +90,7 @@ def test_config(tmp_path: Path, **overrides: Any) -> Config:
         "password_cost": "min",
         "kdf_iterations": KDF_ITERATIONS,
         "heartbeat_s": 5.0,
+        "feedback_flush_s": 0.0,  # answers written at once, so tests can read them
     }
     base.update(overrides)
     return Config(**base)

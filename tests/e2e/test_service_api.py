@@ -15,7 +15,7 @@ import pytest
 from helpline.client import ClientError, SeekerClient, send_feedback
 from helpline.core.feedback import FeedbackCount
 from helpline.errors import ConfigError
-from helpline.web.keys import DATABASE
+from helpline.web.keys import DATABASE, FEEDBACK
 from helpline.web.service_api import ui_languages
 from helpline.wire import SeekerChatEnded
 from tests.e2e.conftest import PASSWORD, RunningServer, ServerFactory
@@ -340,3 +340,50 @@ async def test_the_python_client_reads_the_ticket_and_answers(
     assert [(c.language, c.answer, c.count) for c in counts] == [("fr", "not_helpful", 1)]
     await client.close()
     await staff.close()
+
+
+async def test_answers_reach_the_database_in_batches(server_factory: ServerFactory) -> None:
+    """With batching on (the default, hourly), an answer is counted in memory and
+    written with the others at the next flush (and when the server stops), so its
+    time in the database says nothing about its chat."""
+    server = await server_factory(feedback_flush_s=3600.0)
+    hub = server.hub
+    tickets = [hub.tickets.issue("en", hub.clock(), f"chat{i}") for i in range(3)]
+    for ticket, answer in zip(tickets, ["helpful", "helpful", "not_helpful"], strict=True):
+        assert await post_feedback(server, {"ticket": ticket, "answer": answer}) == (204, None)
+    database = server.app[DATABASE]
+    assert await database.feedback.counts() == []
+    assert server.app[FEEDBACK].pending == 3
+    await server.app[FEEDBACK].flush()
+    counts = {(c.answer, c.count) for c in await database.feedback.counts()}
+    assert counts == {("helpful", 2), ("not_helpful", 1)}
+    # Flushed again later: the counts add up.
+    ticket = hub.tickets.issue("en", hub.clock(), "chat9")
+    assert await post_feedback(server, {"ticket": ticket, "answer": "helpful"}) == (204, None)
+    await server.app[FEEDBACK].flush()
+    counts = {(c.answer, c.count) for c in await database.feedback.counts()}
+    assert counts == {("helpful", 3), ("not_helpful", 1)}
+
+
+async def test_a_chat_ended_again_repeats_its_ticket(server_factory: ServerFactory) -> None:
+    hub = (await server_factory()).hub
+    first = hub.tickets.issue("en", hub.clock(), "same-chat")
+    assert hub.tickets.issue("en", hub.clock(), "same-chat") == first
+
+
+def test_the_service_answer_is_made_again_when_a_queue_opens_or_closes(tmp_path: Path) -> None:
+    from helpline.service import load_service
+    from helpline.web.service_api import MAX_ANSWER_AGE_S, ServiceAnswer
+
+    path = tmp_path / "service.json"
+    path.write_text(json.dumps({"queues": {"en": {"hours": {"mon": [["09:00", "17:00"]]}}}}))
+    service = load_service(path, ("en", "de"))
+    monday_0859 = datetime(2026, 11, 30, 8, 59, tzinfo=UTC).timestamp()
+    answers = ServiceAnswer(service, ("en",))
+    before = json.loads(answers.body(monday_0859))
+    assert before["languages"][0]["open"] is False
+    assert answers.body(monday_0859 + 30) is answers.body(monday_0859 + 30)  # kept
+    after = json.loads(answers.body(monday_0859 + 60))  # 09:00: it opened
+    assert after["languages"][0]["open"] is True
+    kept = answers.body(monday_0859 + 61)
+    assert answers.body(monday_0859 + 60 + MAX_ANSWER_AGE_S) is not kept  # at most 30 s old
