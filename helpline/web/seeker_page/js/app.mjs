@@ -31,6 +31,7 @@ const TYPING_IDLE_MS = 5000;
 const TYPING_SHOWN_MS = 8000;
 const RELOAD_WINDOW_MS = 10_000;
 const HANDSHAKE_TRIES = 3;
+const SERVICE_REFRESH_MS = 60_000;
 
 const $ = (id) => document.getElementById(id);
 
@@ -862,6 +863,10 @@ async function main() {
     return;
   }
   show('notice', { focus: false });
+  // Opening hours pass while the notice is on screen: a closed queue opens by itself.
+  setInterval(() => {
+    if (page.state === 'notice' || page.state === 'closed') refreshService();
+  }, SERVICE_REFRESH_MS);
 }
 
 main().catch(async () => {
