@@ -166,3 +166,25 @@ async def test_keyboard_only_from_start_to_feedback_and_again(
     await tab_to(page, "start-again")
     await page.keyboard.press("Enter")
     await expect(page.locator("main")).to_have_attribute("data-state", "notice")
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+async def test_the_stopped_state_is_accessible(
+    lang: str,
+    server_factory: ServerFactory,
+    new_page: PageFactory,
+    counsellor_factory: CounsellorFactory,
+    screenshot: Screenshot,
+) -> None:
+    server = await server_factory(languages=(lang, "de"))
+    counsellor = await counsellor_factory(server, "Sam", (lang,))
+    page = await new_page(locale=lang)
+    await page.goto(f"{server.http}/")
+    await page.click("#start")
+    await counsellor.accept_next()
+    await counsellor.wait_established()
+    await page.click("#code-mismatch")
+    await expect(page.locator("#mismatch-confirm")).to_be_visible()
+    await assert_accessible(page, f"the safety-code confirm ({lang})")
+    await page.click("#mismatch-yes")
+    await check_state(page, screenshot, lang, "failed")

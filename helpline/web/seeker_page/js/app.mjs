@@ -753,11 +753,15 @@ async function fetchJson(url) {
 }
 
 async function refreshService() {
+  let fresh;
   try {
-    page.service = await fetchJson('/api/service');
+    fresh = await fetchJson('/api/service');
   } catch {
-    // keep what we had
+    return; // keep what we had
   }
+  // Unchanged: nothing to redraw (redrawing would reset a menu someone has open).
+  if (JSON.stringify(fresh) === JSON.stringify(page.service)) return;
+  page.service = fresh;
   if (!queueInfo(page.language)) page.language = page.service.languages[0]?.code ?? null;
   render();
 }
