@@ -5,7 +5,7 @@
 //   writes nothing at all: the resume token and the state needed to re-hello after a
 //   reload go to sessionStorage only when the page is left (pagehide), with the
 //   time, and the next load reads and deletes them at once and takes them only if it
-//   is a reload within RELOAD_WINDOW_MS. A tab closed and reopened later, or a
+//   is a reload within seconds (storage.mjs). A tab closed and reopened later, or a
 //   duplicated tab, does not get back into the chat.
 // - `join` is sent once: after the welcome, a lost connection resumes with the token
 //   or, when there is none left, is not reopened. Ending or leaving while offline
@@ -22,18 +22,16 @@ import { b64uDecode, verifyRevocationList } from '/static/crypto/hlp1.mjs';
 import { ChatStopped, HANDSHAKE_TIMEOUT, SeekerChat, fitsInOneMessage, now } from './chat.mjs';
 import { endonym, loadCatalogue, preferredLanguage, translateDocument } from './i18n.mjs';
 import { CLOSE_REPLACED, SeekerLink } from './link.mjs';
+import { clearStorage, saveForReload, takeSaved } from './storage.mjs';
+import { $, Transcript, announce, formatTime, renderResources, setText } from './view.mjs';
 
-const STORE_KEY = 'helpline.seeker';
 const DEFAULT_EXIT = 'https://www.bbc.com/weather';
 const ESCAPE_TWICE_MS = 1000;
 const TYPING_REFRESH_MS = 4000;
 const TYPING_IDLE_MS = 5000;
 const TYPING_SHOWN_MS = 8000;
-const RELOAD_WINDOW_MS = 10_000;
 const HANDSHAKE_TRIES = 3;
 const SERVICE_REFRESH_MS = 60_000;
-
-const $ = (id) => document.getElementById(id);
 
 const page = {
   state: 'loading',
@@ -59,55 +57,26 @@ const page = {
   typingSentAt: 0,
   typingIdle: null,
   typingShown: null,
-  messageBySeq: new Map(),
+  transcript: null, // the chat on screen (view.mjs)
   savedChat: null, // a reload's saved HLP1 state, used once by onResumed
 };
 
 // ---- storage: sessionStorage only --------------------------------------------------
 
 /** pagehide: what a reload needs to take the place or the chat back. */
-function saveForReload() {
+function onPageHide() {
   if (page.token === null || page.leaving) return;
   if (!['waiting', 'connecting', 'chat'].includes(page.state)) return;
-  const saved = {
-    at: Date.now(),
+  saveForReload({
     token: page.token,
     language: page.language,
     chat: page.chat ? page.chat.savedState() : null,
-  };
-  try {
-    sessionStorage.setItem(STORE_KEY, JSON.stringify(saved));
-  } catch {
-    // private modes may refuse storage: a reload then starts again, nothing breaks
-  }
-}
-
-/** At load: the saved state, deleted at once, if this load is a reload just now. */
-function takeSaved() {
-  let saved = null;
-  try {
-    saved = JSON.parse(sessionStorage.getItem(STORE_KEY) ?? 'null');
-    sessionStorage.clear();
-  } catch {
-    return null;
-  }
-  const navigation = performance.getEntriesByType('navigation')[0];
-  const reload = navigation === undefined || navigation.type === 'reload';
-  const fresh = saved !== null && typeof saved.at === 'number' && Math.abs(Date.now() - saved.at) < RELOAD_WINDOW_MS;
-  return reload && fresh && typeof saved.token === 'string' ? saved : null;
+  });
 }
 
 function forget() {
   page.token = null;
   clearStorage();
-}
-
-function clearStorage() {
-  try {
-    sessionStorage.clear();
-  } catch {
-    // nothing stored
-  }
 }
 
 // ---- quick exit ----------------------------------------------------------------------
@@ -154,82 +123,12 @@ function show(state, { focus = true } = {}) {
   if (target) target.focus({ preventScroll: state === 'chat' });
 }
 
-/** Sets text only when it changes: live regions read every write, even the same text. */
-function setText(element, text) {
-  if (element.textContent !== text) element.textContent = text;
-}
-
-function announce(text) {
-  const announcer = $('announcer');
-  announcer.textContent = '';
-  // A separate task, so that screen readers notice the change even for the same text.
-  setTimeout(() => {
-    announcer.textContent = text;
-  }, 50);
-}
-
 function queueInfo(code) {
   return page.service.languages.find((queue) => queue.code === code) ?? null;
 }
 
 function queueName(queue) {
   return queue.name || endonym(queue.code);
-}
-
-function formatTime(seconds) {
-  return new Intl.DateTimeFormat(page.catalogue.code, {
-    weekday: 'long',
-    day: 'numeric',
-    month: 'long',
-    hour: '2-digit',
-    minute: '2-digit',
-    timeZoneName: 'short',
-  }).format(new Date(seconds * 1000));
-}
-
-function renderResources(list, resources) {
-  list.replaceChildren();
-  if (!resources || resources.length === 0) {
-    const item = document.createElement('li');
-    item.textContent = t('no_resources');
-    list.append(item);
-    return;
-  }
-  for (const resource of resources) {
-    const item = document.createElement('li');
-    // The operator's texts may be in another script than the page: each finds its own
-    // direction. Links open here, not in a new tab that a quick exit would leave open.
-    const title = document.createElement(resource.url ? 'a' : 'span');
-    title.className = 'title';
-    title.dir = 'auto';
-    title.textContent = resource.title;
-    if (resource.url) {
-      title.href = resource.url;
-      title.rel = 'noreferrer';
-    }
-    item.append(title);
-    if (resource.text) {
-      const text = document.createElement('p');
-      text.dir = 'auto';
-      text.textContent = resource.text;
-      item.append(text);
-    }
-    if (resource.phone) item.append(phoneLine(resource.phone));
-    list.append(item);
-  }
-}
-
-/** "Phone: 0800 123 456" with the number isolated left to right (in Arabic text the
-    bidi rules would otherwise reverse its groups) and callable. */
-function phoneLine(number) {
-  const line = document.createElement('p');
-  const [before, after = ''] = t('resource_phone', { phone: '\u0000' }).split('\u0000');
-  const link = document.createElement('a');
-  link.href = `tel:${number.replace(/[^\d+]/g, '')}`;
-  link.dir = 'ltr';
-  link.textContent = number;
-  line.append(before, link, after);
-  return line;
 }
 
 function fillLanguageSelects() {
@@ -273,10 +172,10 @@ function render() {
   $('start').hidden = closed;
   $('fallback').closest('.field').hidden = closed || page.service.languages.length < 2;
   if (closed) {
-    $('opens-at').textContent = queue.opens_at ? t('opens_at', { time: formatTime(queue.opens_at) }) : t('opens_unknown');
+    $('opens-at').textContent = queue.opens_at ? t('opens_at', { time: formatTime(page.catalogue.code, queue.opens_at) }) : t('opens_unknown');
     $('closed-message').textContent = queue.closed_message ?? '';
     $('closed-message').hidden = !queue.closed_message;
-    renderResources($('closed-resources'), queue.resources);
+    renderResources($('closed-resources'), queue.resources, t);
   }
   if (page.state === 'notice' && closed) {
     page.state = 'closed';
@@ -302,80 +201,21 @@ function render() {
     $('safety-code').textContent = page.counsellor.safetyCode;
     $('chat-transcripts').hidden = !page.counsellor.transcripts;
   }
-  for (const element of document.querySelectorAll('#messages [data-key]')) {
-    setText(element, t(element.dataset.key));
-  }
-  for (const item of document.querySelectorAll('#messages [data-note]')) fillNote(item);
+  page.transcript.relabel(t);
   $('ended-reason').textContent = page.endedKey ? t(page.endedKey) : '';
-  if (page.state === 'ended') renderResources($('resources'), queue?.resources);
+  if (page.state === 'ended') renderResources($('resources'), queue?.resources, t);
 }
 
 // ---- messages ------------------------------------------------------------------------
 
-function addMessage(kind, text, seq = null) {
-  const item = document.createElement('li');
-  item.className = `message ${kind}`;
-  const who = document.createElement('span');
-  who.className = 'who';
-  who.dataset.key = kind === 'mine' ? 'you' : 'counsellor';
-  who.textContent = t(who.dataset.key);
-  const body = document.createElement('span');
-  body.className = 'text';
-  body.dir = 'auto';
-  body.textContent = text;
-  item.append(who, body);
-  if (seq !== null) {
-    const status = document.createElement('span');
-    status.className = 'status';
-    status.setAttribute('aria-hidden', 'true'); // "Delivered" for every line is noise
-    status.dataset.key = 'message_sending';
-    status.textContent = t('message_sending');
-    item.append(status);
-    page.messageBySeq.set(seq, status);
-  }
-  const log = $('message-log');
-  const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 48;
-  $('messages').append(item);
-  // Follow new messages, unless the person scrolled up to read again (their own always).
-  if (atBottom || kind === 'mine') log.scrollTop = log.scrollHeight;
-}
-
-/** A line in the chat from the page itself; the name (a counsellor's handle) is
-    isolated (<bdi>) so that its characters cannot reorder the sentence around it. */
-function addNote(key, name) {
-  const item = document.createElement('li');
-  item.className = 'message system';
-  item.dataset.note = key;
-  item.dataset.name = name;
-  fillNote(item);
-  $('messages').append(item);
-}
-
-function fillNote(item) {
-  const [before, after = ''] = t(item.dataset.note, { name: '\u0000' }).split('\u0000');
-  const bdi = document.createElement('bdi');
-  bdi.textContent = item.dataset.name;
-  item.replaceChildren(before, bdi, after);
-}
-
-function markDelivered(upTo) {
-  for (const [seq, status] of page.messageBySeq) {
-    if (seq > upTo) continue;
-    status.dataset.key = 'message_delivered';
-    status.textContent = t('message_delivered');
-    page.messageBySeq.delete(seq);
-  }
-}
-
 function clearChatView() {
-  $('messages').replaceChildren();
+  page.transcript.clear();
   $('composer').value = '';
   $('composer-note').textContent = '';
   $('typing').hidden = true;
   $('peer-note').hidden = true;
   $('end-confirm').hidden = true;
   $('mismatch-confirm').hidden = true;
-  page.messageBySeq.clear();
   page.counsellor = null;
 }
 
@@ -434,7 +274,7 @@ function onFrame(frame) {
     case 'relay':
       return onRelay(frame);
     case 'delivered':
-      if (page.chat) markDelivered(page.chat.onDelivered(frame.seq));
+      if (page.chat) page.transcript.delivered(page.chat.onDelivered(frame.seq), t);
       return;
     case 'peer':
       $('peer-note').hidden = frame.connected;
@@ -534,12 +374,12 @@ function onRelay(frame) {
       } else render();
     } else if (event.kind === 'message') {
       hideTyping();
-      addMessage('theirs', event.text);
+      page.transcript.add('theirs', event.text, null, t);
     } else if (event.kind === 'typing') {
       if (event.on) showTyping();
       else hideTyping();
     } else if (event.kind === 'transfer') {
-      addNote('transferred', event.handle);
+      page.transcript.note('transferred', event.handle, t);
     } else if (event.kind === 'peerClosed') {
       ended('ended_counsellor');
     }
@@ -659,7 +499,7 @@ function sendMessage(event) {
   clearTimeout(page.typingIdle);
   page.typingSentAt = 0; // a message ends "typing" on the other side
   const seq = page.chat.sendText(text);
-  addMessage('mine', text, seq);
+  page.transcript.add('mine', text, seq, t);
   composer.value = '';
   $('composer-note').textContent = '';
   composer.focus();
@@ -784,7 +624,7 @@ async function setInterfaceLanguage(code) {
 }
 
 function bindEvents() {
-  window.addEventListener('pagehide', saveForReload);
+  window.addEventListener('pagehide', onPageHide);
   // Back to this page from the browser's back-forward cache: start afresh, so that
   // an old chat's screen never comes back by itself.
   window.addEventListener('pageshow', (event) => {
@@ -845,6 +685,7 @@ function bindEvents() {
 }
 
 async function main() {
+  page.transcript = new Transcript($('messages'), $('message-log'));
   bindEvents();
   const [service, trust] = await Promise.all([fetchJson('/api/service'), loadTrust()]);
   page.service = service;
