@@ -6,6 +6,7 @@
     helpline account add --username U --role counsellor|supervisor
                          --languages en,de --capacity N --password-stdin
     helpline account list
+    helpline bundle [--list] [--check URL]
 
 Settings not given as flags come from ``HELPLINE_*`` environment variables
 (helpline.config). User errors print one line to stderr and exit with 2.
@@ -20,7 +21,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from helpline import __version__, keys_cli
+from helpline import __version__, bundle_cli, keys_cli
 from helpline.config import Config
 from helpline.core.staff import Role, StaffAccount
 from helpline.errors import HelplineError
@@ -91,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_database_flag(listing)
 
     keys_cli.register(commands)
+    bundle_cli.register(commands)
     return parser
 
 
@@ -105,6 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args)
         if args.command == "keys":
             return keys_cli.main(args)
+        if args.command == "bundle":
+            return bundle_cli.main(args)
         if args.account_command == "add":
             return asyncio.run(_account_add(args, sys.stdin))
         return asyncio.run(_account_list(args))

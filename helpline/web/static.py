@@ -106,6 +106,26 @@ def seeker_html(files: dict[str, StaticFile]) -> bytes:
     return template.replace(ASSETS_MARK, "\n".join(tags)).encode("utf-8")
 
 
+def bundle(files: dict[str, StaticFile]) -> dict[str, bytes]:
+    """Everything a browser gets from this release, by URL path: the page's HTML at
+    ``/`` and every static file (what :func:`bundle_digest` covers)."""
+    contents = {path: found.body for path, found in files.items()}
+    contents["/"] = seeker_html(files)
+    return contents
+
+
+def bundle_listing(contents: dict[str, bytes]) -> str:
+    """One ``sha256  path`` line per file, sorted by path (``sha256sum``'s format)."""
+    return "".join(
+        f"{hashlib.sha256(body).hexdigest()}  {path}\n" for path, body in sorted(contents.items())
+    )
+
+
+def bundle_digest(contents: dict[str, bytes]) -> str:
+    """The release's one number: SHA-256 of :func:`bundle_listing` (docs/crypto.md)."""
+    return hashlib.sha256(bundle_listing(contents).encode("utf-8")).hexdigest()
+
+
 async def seeker_page(request: web.Request) -> web.Response:
     # no-store: the browser keeps no copy of the page on disk (a cache outlives a
     # cleared history), and a changed release is never served from a stale copy.
