@@ -166,6 +166,11 @@ def server(target: str, data_dir: Path) -> Iterator[tuple[int, int]]:
     try:
         wait_ready(port, proc, ready_path)
         yield port, proc.pid
+    except BaseException:
+        # The load failed: the server's own account of it is the first thing to read.
+        print(f"\n--- {target} server log (end) ---", file=sys.stderr)
+        print(log_path.read_text(errors="replace")[-4000:], file=sys.stderr)
+        raise
     finally:
         proc.terminate()
         try:

@@ -8,14 +8,17 @@ foreign ``Origin`` refused before the upgrade.
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import WSMsgType, web
 
-from helpline.errors import ProtocolError
+from helpline.errors import ProtocolError, StoreError
 from helpline.web.api import SESSION_COOKIE, current_account
 from helpline.web.encode import SEEKER, STAFF
 from helpline.web.keys import CONFIG, HUB, TRUST
 from helpline.web.security import origin_allowed
 
+log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 
@@ -54,10 +57,18 @@ async def seeker_socket(request: web.Request) -> web.WebSocketResponse:
 async def staff_socket(request: web.Request) -> web.WebSocketResponse:
     if not origin_allowed(request):
         raise web.HTTPForbidden(text="foreign origin")
-    account = await current_account(request)
-    if account is None:
-        raise web.HTTPUnauthorized(text="sign in first")
-    await request.app[TRUST].reload(account.id)  # the chat gate sees the key as stored now
+    try:
+        account = await current_account(request)
+        if account is None:
+            raise web.HTTPUnauthorized(text="sign in first")
+        await request.app[TRUST].reload(account.id)  # the chat gate sees the key as stored
+    except StoreError as exc:
+        # The database is busy or away (a storm of reconnections after a restart): the
+        # client tries again, as after any dropped connection; an error 500 says less.
+        log.warning("staff connection refused for now: %s", exc.code)
+        raise web.HTTPServiceUnavailable(
+            text="try again soon", headers={"Retry-After": "2"}
+        ) from None
     hub = request.app[HUB]
     ws = _socket(request)
     writer = await ws.prepare(request)

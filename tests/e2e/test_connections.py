@@ -8,6 +8,7 @@ import time
 import aiohttp
 import pytest
 
+from helpline.errors import StoreError
 from helpline.web.keys import DATABASE
 from tests.e2e.conftest import PASSWORD, ServerFactory
 from tests.e2e.raw import RawPeer, login, login_secret
@@ -239,3 +240,33 @@ async def test_last_words_survive_a_half_open_seeker_connection(
     ended = await back.recv("chat_ended")
     assert (ended["chat_id"], ended["reason"]) == (chat.chat_id, "counsellor_ended")
     assert await back.closed_with() == 1000
+
+
+async def test_a_busy_database_refuses_a_staff_connection_with_503_not_500(
+    server_factory: ServerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A storm of reconnections can find the database busy: the client is told to try
+    again (503, Retry-After), not that the server broke."""
+    server = await server_factory()
+    await server.add_staff("busy")
+    cookie = await login(server.http, "busy", PASSWORD)
+
+    async def busy(*args: object, **kwargs: object) -> None:
+        raise StoreError("database is locked", code="db_busy")
+
+    monkeypatch.setattr(type(server.app[DATABASE].sessions), "lookup", busy)
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(
+            f"{server.http}/ws/staff",
+            headers={
+                "Cookie": f"helpline_session={cookie}",
+                "Connection": "Upgrade",
+                "Upgrade": "websocket",
+                "Sec-WebSocket-Version": "13",
+                "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+            },
+        ) as response,
+    ):
+        assert response.status == 503
+        assert response.headers["Retry-After"] == "2"
