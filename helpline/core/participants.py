@@ -20,6 +20,11 @@ MAX_EXCLUDED = 16  # counsellors a seeker remembers having been handed back by
 RECENTLY_CLOSED = 8  # chat ids whose late acks are ignored quietly
 
 
+def remember_closed(closed: tuple[str, ...], chat_id: str) -> tuple[str, ...]:
+    """``closed`` with ``chat_id`` added, the oldest dropped beyond RECENTLY_CLOSED."""
+    return (*closed, chat_id)[-RECENTLY_CLOSED:]
+
+
 class Status(enum.StrEnum):
     AVAILABLE = "available"
     AWAY = "away"
@@ -76,10 +81,12 @@ class Seeker:
         self.lost_at: float | None = None
         self.position_sent = 0
         self.position_at = float("-inf")
-        self.excluded: set[int] = set()
+        # Small and usually empty: a tuple (an empty set or deque would cost hundreds
+        # of bytes for each of thousands of seekers).
+        self.excluded: tuple[int, ...] = ()
         # A chat that ended while the seeker was disconnected, and its closing reason.
         self.lingering: tuple[Chat, str] | None = None
-        self.recently_closed: deque[str] = deque(maxlen=RECENTLY_CLOSED)
+        self.recently_closed: tuple[str, ...] = ()
 
 
 class Counsellor:

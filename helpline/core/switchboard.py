@@ -68,6 +68,7 @@ from helpline.core.participants import (
     Counsellor,
     Seeker,
     Status,
+    remember_closed,
 )
 from helpline.core.queues import FallbackLine, LanguageQueue, Tickets
 from helpline.core.staff import StaffAccount
@@ -697,11 +698,13 @@ class Switchboard:
         seeker.chat = None
         if event in (ChatEvent.HANDED_BACK, ChatEvent.COUNSELLOR_LOST):
             seeker.state = next_seeker_state(seeker.state, SeekerEvent.REQUEUED)
-            if event is ChatEvent.HANDED_BACK and len(seeker.excluded) < MAX_EXCLUDED:
-                seeker.excluded.add(counsellor.account.id)
+            excluded, who = seeker.excluded, counsellor.account.id
+            handed_back = event is ChatEvent.HANDED_BACK
+            if handed_back and who not in excluded and len(excluded) < MAX_EXCLUDED:
+                seeker.excluded = (*excluded, who)
             if seeker.conn is not None:
                 out.append(Requeued(seeker.conn, reason))
-                seeker.recently_closed.append(chat.id)
+                seeker.recently_closed = remember_closed(seeker.recently_closed, chat.id)
             else:
                 seeker.lingering = (chat, reason)
             self._enqueue(seeker, front=True, now=now, out=out)
@@ -717,7 +720,7 @@ class Switchboard:
             # (a phone that lost the network unnoticed), so these and chat_ended may never
             # arrive. Keep the token until the connection is gone and the grace period
             # has passed, so that a resume replays them (docs/protocol.md §3).
-            seeker.recently_closed.append(chat.id)
+            seeker.recently_closed = remember_closed(seeker.recently_closed, chat.id)
         seeker.lingering = (chat, reason)  # told on resume; forgotten after the grace period
 
     def _drop_seeker(self, seeker: Seeker, event: ChatEvent, now: float, out: list[Effect]) -> None:
