@@ -501,3 +501,25 @@ async def test_only_a_reload_takes_the_chat_back(
     await expect(page.locator("main")).to_have_attribute("data-state", "notice")
     assert await page.evaluate("sessionStorage.length") == 0
     assert len(counsellor.established) == 1
+
+
+async def test_ending_offline_past_the_grace_period_stays_ended(
+    server_factory: ServerFactory,
+    new_page: PageFactory,
+    proxy_factory: ProxyFactory,
+    counsellor_factory: CounsellorFactory,
+) -> None:
+    server = await server_factory(resume_grace_s=1.0)
+    counsellor = await counsellor_factory(server)
+    proxy = await proxy_factory(server)
+    page = await open_page(new_page, proxy.http)
+    await start_chat(page, counsellor)
+    await proxy.cut()
+    await page.click("#end-chat")
+    await page.click("#end-yes")
+    assert await counsellor.wait_ended() == "seeker_gone"  # the grace period ran out
+    proxy.restore()  # the page resumes to say goodbye: too late, the token is gone
+    await page.wait_for_timeout(2000)
+    await expect(page.locator("main")).to_have_attribute("data-state", "ended")
+    await expect(page.locator("#ended-reason")).to_contain_text("You have ended the chat")
+    assert server.hub.switchboard.waiting_count() == 0

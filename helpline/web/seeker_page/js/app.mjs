@@ -397,7 +397,12 @@ function onChatEnded(frame) {
 
 function onError(frame) {
   const code = frame.code;
-  if (code === 'bad_token') {
+  if (code === 'bad_token' && (page.leaving || page.state === 'ended' || page.state === 'notice')) {
+    // Back too late to say goodbye: the server has forgotten us already. Nothing to show.
+    stopLink();
+    page.token = null;
+    page.leaving = false;
+  } else if (code === 'bad_token') {
     fail('failed_lost');
   } else if (page.state === 'notice' || page.state === 'closed' || (page.state === 'waiting' && page.queue === null)) {
     // join refused: back to the notice with a reason
