@@ -168,8 +168,21 @@ async def join_seeker(base: str, language: str) -> WsClient:
     return ws
 
 
+async def connect_staff(base: str, token: str, attempts: int = 10) -> WsClient:
+    """A staff connection, trying again after a 503 as real clients do (a server
+    whose database is busy with a storm of sign-ins answers 503 and Retry-After)."""
+    for attempt in range(attempts):
+        try:
+            return await WsClient.connect(base, "/ws/staff", token)
+        except ConnectionError as exc:
+            if "503" not in str(exc) or attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.5 * (attempt + 1) * (0.5 + random.random()))
+    raise AssertionError("unreachable")
+
+
 async def counsellor_available(base: str, token: str, languages: list[str]) -> WsClient:
-    ws = await WsClient.connect(base, "/ws/staff", token)
+    ws = await connect_staff(base, token)
     await receive_json(ws, "welcome")
     ws.send(
         json.dumps(
