@@ -76,6 +76,18 @@ def describe(service: Service, ui: tuple[str, ...], now: float) -> dict[str, obj
     }
 
 
+def _changes(answer: dict[str, object]) -> list[float]:
+    """When a queue in ``answer`` opens or closes next (what makes the answer stale)."""
+    languages = answer["languages"]
+    assert isinstance(languages, list)
+    return [
+        moment
+        for queue in languages
+        for moment in (queue["opens_at"], queue["closes_at"])
+        if moment is not None
+    ]
+
+
 class ServiceAnswer:
     """The body of ``GET /api/service``, made again only when it may have changed.
 
@@ -96,14 +108,8 @@ class ServiceAnswer:
         if not self._made <= now < self._until:  # stale, or the clock stepped back
             answer = describe(self._service, self._ui, now)
             self._body = json.dumps(answer, ensure_ascii=False).encode()
-            changes = [
-                t
-                for queue in answer["languages"]  # type: ignore[attr-defined]
-                for t in (queue["opens_at"], queue["closes_at"])
-                if t is not None
-            ]
             self._made = now
-            self._until = min([now + MAX_ANSWER_AGE_S, *changes])
+            self._until = min([now + MAX_ANSWER_AGE_S, *_changes(answer)])
         return self._body
 
 

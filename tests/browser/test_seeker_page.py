@@ -56,6 +56,20 @@ async def send_from_page(page: Page, text: str) -> None:
     await page.press("#composer", "Enter")
 
 
+async def chat_through_proxy(
+    server: RunningServer,
+    new_page: PageFactory,
+    proxy_factory: ProxyFactory,
+    counsellor_factory: CounsellorFactory,
+) -> tuple[Any, Any, Page]:
+    """A chat whose page reaches the server through a proxy the test can cut."""
+    counsellor = await counsellor_factory(server)
+    proxy = await proxy_factory(server)
+    page = await open_page(new_page, proxy.http)
+    await start_chat(page, counsellor)
+    return counsellor, proxy, page
+
+
 def shown(page: Page, who: str) -> Any:
     return page.locator(f"#messages li.message.{who} .text")
 
@@ -167,10 +181,9 @@ async def test_network_cut_mid_chat_loses_and_doubles_nothing(
     proxy_factory: ProxyFactory,
     counsellor_factory: CounsellorFactory,
 ) -> None:
-    counsellor = await counsellor_factory(server)
-    proxy = await proxy_factory(server)
-    page = await open_page(new_page, proxy.http)
-    await start_chat(page, counsellor)
+    counsellor, proxy, page = await chat_through_proxy(
+        server, new_page, proxy_factory, counsellor_factory
+    )
     await counsellor.send_text("one")
     await send_from_page(page, "a")
     assert await counsellor.next_text() == "a"
@@ -470,10 +483,9 @@ async def test_ending_while_offline_never_puts_the_seeker_back_in_a_queue(
     proxy_factory: ProxyFactory,
     counsellor_factory: CounsellorFactory,
 ) -> None:
-    counsellor = await counsellor_factory(server)
-    proxy = await proxy_factory(server)
-    page = await open_page(new_page, proxy.http)
-    await start_chat(page, counsellor)
+    counsellor, proxy, page = await chat_through_proxy(
+        server, new_page, proxy_factory, counsellor_factory
+    )
     await proxy.cut()
     await expect(page.locator("#reconnecting")).to_be_visible()
     await page.click("#end-chat")
@@ -510,10 +522,9 @@ async def test_ending_offline_past_the_grace_period_stays_ended(
     counsellor_factory: CounsellorFactory,
 ) -> None:
     server = await server_factory(resume_grace_s=1.0)
-    counsellor = await counsellor_factory(server)
-    proxy = await proxy_factory(server)
-    page = await open_page(new_page, proxy.http)
-    await start_chat(page, counsellor)
+    counsellor, proxy, page = await chat_through_proxy(
+        server, new_page, proxy_factory, counsellor_factory
+    )
     await proxy.cut()
     await page.click("#end-chat")
     await page.click("#end-yes")

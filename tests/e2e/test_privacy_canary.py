@@ -145,10 +145,25 @@ async def _chat(http: str, ws_base: str) -> None:
     await staff.send(
         json.dumps({"v": 1, "type": "end", "chat_id": chat_id, "outcome": "support_given"})
     )
-    await _frame(seeker, "chat_ended")
+    ended = await _frame(seeker, "chat_ended")
     await _frame(staff, "chat_ended")
     await seeker.close()
     await staff.close()
+    await _seeker_page(http, str(ended["feedback"]))
+
+
+async def _seeker_page(http: str, ticket: str) -> None:
+    """What the seeker's browser asks besides the socket: the page, the service
+    answer, a script, and the feedback (a good answer, and one carrying the canary)."""
+    connector = aiohttp.TCPConnector(local_addr=(CLIENT_ADDRESS, 0))
+    headers = {"User-Agent": SEEKER_AGENT, "Origin": http}
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
+        for path in ("/", "/api/service", "/static/seeker/js/app.mjs", f"/{CANARY}"):
+            async with session.get(http + path) as response:
+                await response.read()
+        for body in ({"ticket": ticket, "answer": "helpful"}, {"ticket": CANARY, "answer": "no"}):
+            async with session.post(f"{http}/api/feedback", json=body) as response:
+                assert response.status in (204, 400), response.status
 
 
 def _files(folder: Path) -> dict[str, bytes]:
