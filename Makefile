@@ -35,7 +35,7 @@ NPM_STAMP := $(if $(NPM_LOCK),node_modules/.helpline-npm.stamp)
 # seeker page's modules (helpline/web/seeker_page/js). Test files are named *.test.js,
 # *.test.mjs or *.test.cjs; a directory that does not exist yet is left out, and while
 # there are no test files at all, the step says so and passes.
-JS_TEST_DIRS = $(wildcard crypto/js helpline/web/seeker_page/js)
+JS_TEST_DIRS = $(wildcard crypto/js helpline/web/seeker_page/js counsellor_ui/js)
 JS_TEST_FILES = $(if $(JS_TEST_DIRS),$(shell find $(JS_TEST_DIRS) -name node_modules -prune -o -type f \
 	\( -name '*.test.js' -o -name '*.test.mjs' -o -name '*.test.cjs' \) -print 2>/dev/null | sort))
 

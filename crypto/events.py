@@ -13,8 +13,8 @@
 - :class:`Message`, :class:`Typing`: a frame ``n`` of the current epoch; ``ack`` is the
   highest ``n`` the peer has received from us in this epoch (None before any).
 - :class:`TransferRequested`: the counsellor hands the chat over to ``ik2``; the
-  application calls ``SeekerSession.hello(now)`` when the relay has connected the new
-  counsellor, whose ACCEPT is then accepted only from ``ik2``.
+  application calls ``SeekerSession.hello(now)`` at once (the relay holds the HELLO until
+  the new counsellor accepts the chat), whose ACCEPT is then accepted only from ``ik2``.
 - :class:`PeerClosed`: the peer ended the chat; the session is closed.
 - :class:`GapDetected`: frames are missing; ask the relay to resend from ``expected``.
   Nothing advanced. (Replays produce no event at all.)

@@ -47,6 +47,10 @@ State rules (HLP1 "Reconnect, re-hello, handover, epochs, records"):
   verifies the transfer (:func:`crypto.handshake.verify_transfer`) and reports
   :class:`TransferRequested`; its next HELLO (no tag: the new counsellor has no
   ``cont``) accepts an ACCEPT only from ``ik2`` (``unauthorised_transfer``).
+- Counsellor reload: :meth:`CounsellorSession.export_state` is the established epoch
+  (chains, counters, acks, ``cont``, safety code) without the identity seed,
+  authenticated with a key derived from that seed; :meth:`CounsellorSession.resume_from`
+  continues the chat (docs/crypto.md, "The workspace's saved chats").
 """
 
 from __future__ import annotations
@@ -57,7 +61,7 @@ from dataclasses import dataclass
 
 from crypto.certs import Certificate, RevocationList, parse_certificate
 from crypto.chains import ReceiveChain, SendChain
-from crypto.encoding import b64u_decode, b64u_encode, read_uint
+from crypto.encoding import b64u_decode, b64u_encode, lbl, read_uint, u32
 from crypto.errors import CryptoError
 from crypto.events import (
     Established,
@@ -72,6 +76,7 @@ from crypto.events import (
 from crypto.frames import (
     DIR_C2S,
     DIR_S2C,
+    MAX_N,
     Body,
     CloseBody,
     MessageBody,
@@ -102,11 +107,13 @@ from crypto.primitives import (
     ct_equal,
     ed25519_public,
     ed25519_sign,
+    hmac512,
     random_bytes,
     x25519_public,
 )
 
 HANDSHAKE_TIMEOUT = 60
+MAX_COUNTER = MAX_N + 1  # the largest u32 counter: a chain's next_n after its last frame
 STATE_VERSION = "1"
 Random = Callable[[int], bytes]
 
@@ -115,6 +122,36 @@ Random = Callable[[int], bytes]
 # authenticated transfer body with malformed base64url.
 _FATAL_FRAME_CODES = frozenset({"bad_padding", "bad_plaintext", "bad_encoding"})
 _DIGITS = re.compile(r"0|[1-9][0-9]{0,19}")
+_SAFETY_CODE = re.compile(r"[0-9]{5} [0-9]{5}")
+
+# The saved counsellor state: these fields (in this order) are authenticated by "mac".
+_COUNSELLOR_STATE_KEYS = (
+    "v",
+    "role",
+    "chat_id",
+    "ik",
+    "transcripts",
+    "epoch",
+    "send_ck",
+    "send_n",
+    "recv_ck",
+    "recv_n",
+    "peer_ack",
+    "cont",
+    "safety_code",
+)
+
+
+def _counsellor_state_mac(seed: bytes, state: dict[str, str]) -> bytes:
+    """``HMAC(k, lbl("HLP1/cstate") ‖ (u32(len) ‖ value)…)[0:32]`` over the fields in
+    order, with ``k = HMAC(seed, lbl("HLP1/cstate/key"))[0:32]``: only the holder of the
+    identity seed makes or accepts a state (mirrors crypto/js/session.mjs)."""
+    key = hmac512(seed, lbl("HLP1/cstate/key"))[:32]
+    parts = [lbl("HLP1/cstate")]
+    for name in _COUNSELLOR_STATE_KEYS:
+        value = state[name].encode("utf-8")
+        parts += [u32(len(value)), value]
+    return hmac512(key, *parts)[:32]
 
 
 class _Session:
@@ -446,10 +483,12 @@ class SeekerSession(_Session):
     # -- sessionStorage ----------------------------------------------------------------
 
     def export_state(self) -> dict[str, str]:
-        """What the page keeps in ``sessionStorage`` to re-hello after a reload."""
+        """What the page keeps in ``sessionStorage`` to re-hello after a reload; during a
+        handover (a verified transfer whose epoch is not yet established) also
+        ``transfer_to``, the colleague's key, so that the re-hello goes to them."""
         if self._epoch is None or self._cont is None or self._ik is None:
             raise CryptoError("unexpected", "no completed epoch to resume from")
-        return {
+        state = {
             "v": STATE_VERSION,
             "chat_id": b64u_encode(self.chat_id),
             "epoch": str(self._epoch),
@@ -457,6 +496,9 @@ class SeekerSession(_Session):
             "ik": b64u_encode(self._ik),
             "rl_issued_at": str(self._revocations.issued_at),
         }
+        if self._transfer_to is not None:
+            state["transfer_to"] = b64u_encode(self._transfer_to)
+        return state
 
     @classmethod
     def resume_from(
@@ -467,8 +509,11 @@ class SeekerSession(_Session):
         *,
         random: Random | None = None,
     ) -> SeekerSession:
-        """A session after a page reload; call :meth:`hello` next (a re-hello)."""
+        """A session after a page reload; call :meth:`hello` next (a re-hello, or the
+        HELLO to the colleague during a handover)."""
         keys = {"v", "chat_id", "epoch", "cont", "ik", "rl_issued_at"}
+        if isinstance(state, dict) and "transfer_to" in state:
+            keys.add("transfer_to")
         if not isinstance(state, dict) or set(state) != keys or state["v"] != STATE_VERSION:
             raise CryptoError("bad_state", "not a saved HLP1 seeker state")
         if not all(isinstance(v, str) for v in state.values()):
@@ -484,6 +529,8 @@ class SeekerSession(_Session):
         session._epoch = epoch
         session._cont = b64u_decode(state["cont"], 32)
         session._ik = b64u_decode(state["ik"], 32)
+        if "transfer_to" in state:
+            session._transfer_to = b64u_decode(state["transfer_to"], 32)
         return session
 
 
@@ -597,6 +644,102 @@ class CounsellorSession(_Session):
                 prev_sent,
             )
         ]
+
+    # -- sessionStorage (the workspace reloads) -----------------------------------------
+
+    def export_state(self) -> dict[str, str]:
+        """What the workspace keeps (encrypted) to continue this chat after a reload:
+        strings only, no identity seed, no pending handshake; ``unexpected`` before an
+        epoch is established or once closed."""
+        if self._closed or self._send is None or self._recv is None or self._cont is None:
+            raise CryptoError("unexpected", "no established epoch to save")
+        assert self._safety_code is not None
+        state = {
+            "v": STATE_VERSION,
+            "role": "counsellor",
+            "chat_id": b64u_encode(self.chat_id),
+            "ik": b64u_encode(self._ik),
+            "transcripts": "1" if self.transcripts else "0",
+            "epoch": str(self._epoch),
+            "send_ck": b64u_encode(self._send._ck),
+            "send_n": str(self._send.next_n),
+            "recv_ck": b64u_encode(self._recv._ck),
+            "recv_n": str(self._recv.next_n),
+            "peer_ack": "" if self._peer_ack is None else str(self._peer_ack),
+            "cont": b64u_encode(self._cont),
+            "safety_code": self._safety_code,
+        }
+        state["mac"] = b64u_encode(_counsellor_state_mac(self._seed, state))
+        return state
+
+    @classmethod
+    def resume_from(
+        cls,
+        state: dict[str, str],
+        identity_seed: bytes,
+        cert: bytes,
+        transcripts: bool | None = None,
+        *,
+        random: Random | None = None,
+    ) -> CounsellorSession:
+        """The session of a saved chat after the workspace reloaded; the seed and
+        certificate are given again. ``bad_state`` for anything but a state this
+        identity saved, unchanged (or a ``transcripts`` that differs from the saved
+        flag); ``bad_cert`` when ``cert`` is not for the seed's key."""
+        keys = {*_COUNSELLOR_STATE_KEYS, "mac"}
+        if (
+            not isinstance(state, dict)
+            or set(state) != keys
+            or not all(isinstance(v, str) for v in state.values())
+            or state["v"] != STATE_VERSION
+            or state["role"] != "counsellor"
+        ):
+            raise CryptoError("bad_state", "not a saved HLP1 counsellor state")
+
+        def decode(s: str, n: int) -> bytes:
+            try:
+                return b64u_decode(s, n)
+            except CryptoError:
+                raise CryptoError("bad_state", "a saved key is not valid base64url") from None
+
+        chat_id = decode(state["chat_id"], 16)
+        saved = state["transcripts"] == "1"
+        session = cls(chat_id, identity_seed, cert, saved, random=random)
+        if not ct_equal(decode(state["ik"], 32), session._ik):
+            raise CryptoError("bad_state", "saved by another identity key")
+        try:
+            mac = _counsellor_state_mac(session._seed, state)
+        except UnicodeEncodeError:  # a lone surrogate
+            raise CryptoError("bad_state", "the saved state was changed") from None
+        if not ct_equal(decode(state["mac"], 32), mac):
+            raise CryptoError("bad_state", "the saved state was changed")
+        # Authenticated from here on: what follows catches only our own mistakes.
+        if state["transcripts"] not in ("0", "1"):
+            raise CryptoError("bad_state", "transcripts is 0 or 1")
+        if transcripts is not None and bool(transcripts) != saved:
+            raise CryptoError("bad_state", "the transcripts setting changed")
+
+        def number(s: str, maximum: int) -> int:
+            if not _DIGITS.fullmatch(s) or int(s) > maximum:
+                raise CryptoError("bad_state", "a saved counter is out of range")
+            return int(s)
+
+        epoch = number(state["epoch"], MAX_EPOCH)
+        send_n = number(state["send_n"], MAX_COUNTER)
+        recv_n = number(state["recv_n"], MAX_COUNTER)
+        peer_ack = None if state["peer_ack"] == "" else number(state["peer_ack"], MAX_COUNTER)
+        if peer_ack is not None and peer_ack >= send_n:
+            raise CryptoError("bad_state", "an ack beyond what was sent")
+        if not _SAFETY_CODE.fullmatch(state["safety_code"]):
+            raise CryptoError("bad_state", "not a safety code")
+        session._send = SendChain(decode(state["send_ck"], 32), chat_id, epoch, cls._own_dir)
+        session._send.next_n = send_n
+        session._recv = ReceiveChain(decode(state["recv_ck"], 32), chat_id, epoch, cls._peer_dir)
+        session._recv.next_n = recv_n
+        session._epoch, session._peer_ack = epoch, peer_ack
+        session._cont = decode(state["cont"], 32)
+        session._safety_code = state["safety_code"]
+        return session
 
     def send_transfer(self, ik2: bytes, cert2: bytes) -> bytes:
         """A type 3 frame handing the chat to ``ik2`` (whose certificate is ``cert2``)."""

@@ -9,8 +9,9 @@ covered"). Anyone can then ask a running server for the same files and compare::
                                      # fetch every file from that server, compare
 
 ``--check`` reads the file list from the server's ``/static/manifest.json`` and
-adds ``/``; it exits 1 when the server serves anything else (a changed, missing
-or extra file), naming each difference.
+adds the pages ``/`` and ``/staff/`` (the counsellor workspace); it exits 1
+when the server serves anything else (a changed, missing or extra file),
+naming each difference.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def _check(base: str, local: dict[str, bytes], *, verbose: bool) -> int:
         if manifest is None:
             raise HelplineError(f"{base}/static/manifest.json did not answer 200")
         served: dict[str, bytes] = {}
-        for path in ["/", *json.loads(manifest)]:
+        for path in [*static.PAGES, *json.loads(manifest)]:
             body = _fetch(opener, base + path)
             if body is not None:
                 served[path] = body

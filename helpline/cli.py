@@ -6,6 +6,10 @@
     helpline account add --username U --role counsellor|supervisor
                          --languages en,de --capacity N --password-stdin
     helpline account list
+    helpline account totp-reset USERNAME
+    helpline canned list [--language L]
+    helpline canned add --language L --title T (--text TEXT | --text-stdin)
+    helpline canned remove ID
     helpline bundle [--list] [--check URL]
 
 Settings not given as flags come from ``HELPLINE_*`` environment variables
@@ -26,7 +30,8 @@ from helpline.config import Config
 from helpline.core.staff import Role, StaffAccount
 from helpline.errors import HelplineError
 from helpline.store import Database
-from helpline.store.models import USERNAME_MAX
+from helpline.store.canned import CannedResponse, acceptable
+from helpline.store.models import CANNED_TEXT_MAX, CANNED_TITLE_MAX, USERNAME_MAX
 from helpline.store.passwords import hash_secret
 
 EXIT_OK = 0
@@ -91,6 +96,35 @@ def build_parser() -> argparse.ArgumentParser:
     listing = account_commands.add_parser("list", help="list staff accounts")
     _add_database_flag(listing)
 
+    reset = account_commands.add_parser(
+        "totp-reset",
+        help="remove an account's second factor (a lost phone)",
+        description="Remove the account's TOTP second factor: it signs in with its password "
+        "alone until it enrols again.",
+    )
+    reset.add_argument("username")
+    _add_database_flag(reset)
+
+    canned = commands.add_parser("canned", help="manage canned responses")
+    canned_commands = canned.add_subparsers(dest="canned_command", metavar="ACTION", required=True)
+    canned_list = canned_commands.add_parser(
+        "list", help="list canned responses (tab-separated: id, language, title, text)"
+    )
+    canned_list.add_argument("--language", help="only this queue's")
+    _add_database_flag(canned_list)
+    canned_add = canned_commands.add_parser("add", help="add a canned response")
+    canned_add.add_argument("--language", required=True, help="a configured queue code")
+    canned_add.add_argument("--title", required=True, help=f"1 to {CANNED_TITLE_MAX} characters")
+    text = canned_add.add_mutually_exclusive_group(required=True)
+    text.add_argument("--text", help=f"1 to {CANNED_TEXT_MAX} characters")
+    text.add_argument(
+        "--text-stdin", action="store_true", help="read the text from standard input (all of it)"
+    )
+    _add_database_flag(canned_add)
+    canned_remove = canned_commands.add_parser("remove", help="remove a canned response")
+    canned_remove.add_argument("id", type=int, help="its id, as `canned list` shows it")
+    _add_database_flag(canned_remove)
+
     keys_cli.register(commands)
     bundle_cli.register(commands)
     return parser
@@ -109,8 +143,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return keys_cli.main(args)
         if args.command == "bundle":
             return bundle_cli.main(args)
+        if args.command == "canned":
+            return asyncio.run(_canned(args, sys.stdin))
         if args.account_command == "add":
             return asyncio.run(_account_add(args, sys.stdin))
+        if args.account_command == "totp-reset":
+            return asyncio.run(_account_totp_reset(args))
         return asyncio.run(_account_list(args))
     except (UsageError, HelplineError) as exc:
         print(f"helpline: error: {exc}", file=sys.stderr)
@@ -242,4 +280,64 @@ async def _account_list(args: argparse.Namespace) -> int:
     print(f"{'id':>4}  {'username':<20} {'role':<10} {'languages':<16} {'cap':>3}  state")
     for account in accounts:
         print(_describe(account))
+    return EXIT_OK
+
+
+async def _account_totp_reset(args: argparse.Namespace) -> int:
+    config = _config(args)
+    database = await Database.open(config.effective_database_url)
+    try:
+        found = await database.accounts.find_login(args.username)
+        if found is None:
+            raise UsageError(f"no account {args.username!r}")
+        removed = await database.totp.reset(found[0].id)
+    finally:
+        await database.close()
+    if removed:
+        print(f"removed the second factor of {args.username!r}: it signs in with its password")
+    else:
+        print(f"{args.username!r} had no second factor")
+    return EXIT_OK
+
+
+def _canned_line(row: CannedResponse) -> str:
+    # One line per response, for scripts: line breaks and tabs in the text escaped.
+    text = row.text.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t")
+    return f"{row.id}\t{row.language}\t{row.title}\t{text}"
+
+
+def _canned_input(args: argparse.Namespace, config: Config, stdin: TextIO) -> tuple[str, str]:
+    if args.language not in config.languages:
+        known = ",".join(config.languages)
+        raise UsageError(f"unknown language {args.language!r} (configured: {known})")
+    title = args.title
+    if not 0 < len(title) <= CANNED_TITLE_MAX or not acceptable(title, lines=False):
+        raise UsageError(f"the title must be 1 to {CANNED_TITLE_MAX} characters on one line")
+    text = stdin.read().rstrip("\n") if args.text_stdin else args.text
+    if not 0 < len(text) <= CANNED_TEXT_MAX or not acceptable(text, lines=True):
+        raise UsageError(
+            f"the text must be 1 to {CANNED_TEXT_MAX} characters, without control characters"
+        )
+    return title, text
+
+
+async def _canned(args: argparse.Namespace, stdin: TextIO) -> int:
+    config = _config(args)
+    if args.canned_command == "add":
+        title, text = _canned_input(args, config, stdin)
+    database = await Database.open(config.effective_database_url)
+    try:
+        if args.canned_command == "list":
+            languages = None if args.language is None else [args.language]
+            for row in await database.canned.list(languages):
+                print(_canned_line(row))
+        elif args.canned_command == "add":
+            row = await database.canned.add(args.language, title, text)
+            print(f"added canned response {row.id} ({row.language})")
+        elif not await database.canned.remove(args.id):
+            raise UsageError(f"no canned response {args.id}")
+        else:
+            print(f"removed canned response {args.id}")
+    finally:
+        await database.close()
     return EXIT_OK

@@ -57,12 +57,14 @@ from helpline.client_delivery import ChatDelivery, Envelope
 from helpline.errors import AuthError, HelplineError, ProtocolError
 from helpline.wire import (
     Accept,
+    Block,
     ClientRole,
     Decline,
     Delivered,
     End,
     ErrorFrame,
     Frame,
+    HelpRequest,
     Join,
     Leave,
     Ping,
@@ -84,18 +86,24 @@ from helpline.wire import (
     StaffRelay,
     StaffWelcome,
     StatusUpdate,
+    TransferLanguage,
+    TransferTo,
     decode_server_frame,
 )
 from helpline.wire.fields import check_payload
 
 __all__ = [
+    "CSRF_HEADER",
     "SESSION_COOKIE",
     "ClientError",
     "ClientOptions",
     "CloseInfo",
     "CounsellorClient",
     "SeekerClient",
+    "StaffSession",
     "login",
+    "session_of",
+    "sign_in",
 ]
 
 logger = logging.getLogger(__name__)
@@ -130,10 +138,79 @@ class CloseInfo:
         return self.code not in STOP_CODES
 
 
+#: The header that carries a session's CSRF token on state-changing requests (§6.3).
+CSRF_HEADER: Final = "X-CSRF-Token"
+
+
+@dataclass(frozen=True, slots=True)
+class StaffSession:
+    """A signed-in staff session: the cookie's value and its CSRF token (§6.1, §6.3)."""
+
+    http_base: str
+    cookie: str
+    csrf: str
+
+    def headers(self) -> dict[str, str]:
+        """What a state-changing request with this session carries (cookie, CSRF, Origin)."""
+        return {
+            "Cookie": f"{SESSION_COOKIE}={self.cookie}",
+            CSRF_HEADER: self.csrf,
+            "Origin": self.http_base,
+        }
+
+    async def request(self, method: str, path: str, body: object = None) -> tuple[int, object]:
+        """One JSON request to the staff API with this session: (status, parsed body or None)."""
+        async with (
+            aiohttp.ClientSession() as session,
+            session.request(
+                method,
+                self.http_base + path,
+                json=body,
+                headers=self.headers(),
+            ) as response,
+        ):
+            return response.status, await _json_body(response)
+
+
 async def login(
-    http_base: str, username: str, password: str, *, min_iterations: int = PBKDF2_ITERATIONS
+    http_base: str,
+    username: str,
+    password: str,
+    *,
+    min_iterations: int = PBKDF2_ITERATIONS,
+    totp: str | None = None,
 ) -> str:
-    """Sign in (§6) and return the ``helpline_session`` cookie's value.
+    """Sign in (§6) and return the ``helpline_session`` cookie's value (see :func:`sign_in`)."""
+    found = await sign_in(http_base, username, password, min_iterations=min_iterations, totp=totp)
+    return found.cookie
+
+
+async def session_of(http_base: str, cookie: str) -> StaffSession:
+    """The :class:`StaffSession` of a cookie obtained elsewhere (asks ``GET /api/me``)."""
+    http_base = http_base.rstrip("/")
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(
+            http_base + "/api/me", headers={"Cookie": f"{SESSION_COOKIE}={cookie}"}
+        ) as response,
+    ):
+        body = await _json_body(response)
+        csrf = body.get("csrf") if isinstance(body, dict) else None
+        if response.status != 200 or not isinstance(csrf, str):
+            raise AuthError("no valid staff session", code="unauthorized")
+        return StaffSession(http_base, cookie, csrf)
+
+
+async def sign_in(
+    http_base: str,
+    username: str,
+    password: str,
+    *,
+    min_iterations: int = PBKDF2_ITERATIONS,
+    totp: str | None = None,
+) -> StaffSession:
+    """Sign in (§6) and return the session: the ``helpline_session`` cookie's value
+    and its CSRF token, which every state-changing request must carry (§6.3).
 
     The password never leaves this process: ``GET /api/salt`` gives the
     account's salt and iteration count, PBKDF2 (in a worker thread) derives the
@@ -142,8 +219,11 @@ async def login(
     derivation, whoever runs the server could guess the password from the login
     secret and so unwrap the identity key (docs/crypto.md). Only tests lower it.
 
+    ``totp`` is the current 6-digit code of an account with a second factor (§6.5).
+
     Raises :class:`~helpline.errors.AuthError` with code ``bad_credentials``,
-    ``rate_limited`` (the message carries ``retry_after_s``) or ``unauthorized``.
+    ``totp_required``, ``bad_code``, ``rate_limited`` (the message carries
+    ``retry_after_s``) or ``unauthorized``.
     """
     http_base = http_base.rstrip("/")
     async with aiohttp.ClientSession() as session:
@@ -160,17 +240,21 @@ async def login(
             keys = await asyncio.to_thread(derive_password_keys, password, salt, iterations)
         except CryptoError as exc:
             raise AuthError(f"cannot derive the login secret ({exc.code})") from None
+        fields = {"username": username, "secret": b64u_encode(keys.login_secret)}
+        if totp is not None:
+            fields["totp"] = totp
         async with session.post(
-            http_base + "/api/login",
-            json={"username": username, "secret": b64u_encode(keys.login_secret)},
-            headers={"Origin": http_base},
+            http_base + "/api/login", json=fields, headers={"Origin": http_base}
         ) as response:
+            answer = await _json_body(response)
             if response.status == 200:
                 morsel = response.cookies.get(SESSION_COOKIE)
                 if morsel is None or not morsel.value:
                     raise AuthError("login answered without a session cookie", code="unauthorized")
-                return morsel.value
-            _login_failed(response.status, await _json_body(response))
+                csrf = answer.get("csrf") if isinstance(answer, dict) else None
+                # A server from before CSRF tokens answers none, and checks none.
+                return StaffSession(http_base, morsel.value, csrf if isinstance(csrf, str) else "")
+            _login_failed(response.status, answer)
 
 
 #: The most PBKDF2 iterations a server may ask for (more would stall the client).
@@ -205,6 +289,10 @@ def _login_failed(status: int, body: object) -> NoReturn:
     if status == 429:
         retry = body.get("retry_after_s") if isinstance(body, dict) else None
         raise AuthError(f"login rate-limited; retry after {retry} s", code="rate_limited")
+    if status == 401 and error == "totp_required":
+        raise AuthError("this account needs its authenticator code", code="totp_required")
+    if status == 401 and error == "bad_code":
+        raise AuthError("wrong or already used authenticator code", code="bad_code")
     if status == 401:
         raise AuthError("bad username or password", code=str(error or "bad_credentials"))
     raise AuthError(f"login failed with HTTP {status}", code="unauthorized")
@@ -835,6 +923,8 @@ class CounsellorClient(_Client):
     ) -> None:
         super().__init__(base_url, **options)
         self.cookie = cookie
+        #: The session's CSRF token after :meth:`login` (for HTTP requests, §6.3).
+        self.csrf: str | None = None
         #: The ``Origin`` header: the server's own origin unless told otherwise.
         self.origin = origin or http_base_of(self.base_url)
         self.welcome: StaffWelcome | None = None
@@ -847,17 +937,21 @@ class CounsellorClient(_Client):
         password: str,
         *,
         min_iterations: int = PBKDF2_ITERATIONS,
+        totp: str | None = None,
     ) -> str:
-        """Sign in over HTTP (§6) and keep the session cookie for the WebSocket.
+        """Sign in over HTTP (§6) and keep the session cookie for the WebSocket (and
+        its CSRF token in :attr:`csrf`).
 
         ``http_base`` None means the server's own origin (``ws://h:p`` → ``http://h:p``).
         """
-        self.cookie = await login(
+        found = await sign_in(
             http_base or http_base_of(self.base_url),
             username,
             password,
             min_iterations=min_iterations,
+            totp=totp,
         )
+        self.cookie, self.csrf = found.cookie, found.csrf
         return self.cookie
 
     async def connect(self) -> StaffWelcome:
@@ -891,6 +985,36 @@ class CounsellorClient(_Client):
     async def requeue(self, chat_id: str) -> None:
         self._write(Requeue(chat_id), required=True)
 
+    async def transfer_to(self, chat_id: str, username: str, payload: str) -> int:
+        """Hand the chat to the colleague ``username`` (§2.2) with ``payload`` (the HLP1
+        TRANSFER frame) as the chat's next envelope; return its seq.
+
+        Send nothing else in the chat until the answer: ``StaffChatEnded`` with reason
+        ``transferred``, or an ``ErrorFrame`` (``not_allowed``, …) echoing this seq, after
+        which the chat goes on as before (the envelope was not taken either).
+        """
+        check_payload("transfer", payload)
+        chat = self.chats.get(chat_id)
+        if chat is None or chat.closed:
+            raise ClientError(f"no open chat {chat_id!r}", code="unknown_chat")
+        if chat.waiting:
+            raise ClientError("envelopes are still waiting for the window", code="window_full")
+        seq = chat.next_seq()
+        self._write(TransferTo(chat_id, username, seq, payload), required=True)
+        return seq
+
+    async def transfer_language(self, chat_id: str, language: str) -> None:
+        """Hand the seeker to the front of ``language``'s queue (§2.2)."""
+        self._write(TransferLanguage(chat_id, language), required=True)
+
+    async def block(self, chat_id: str) -> None:
+        """End an abusive chat; the seeker's token is forgotten (§2.2)."""
+        self._write(Block(chat_id), required=True)
+
+    async def ask_help(self, on: bool = True) -> None:
+        """Ask a supervisor for help, or withdraw it; ``HelpState`` follows as an event."""
+        self._write(HelpRequest(on), required=True)
+
     async def _resume_session(self) -> ServerFrame:
         return await self.connect()
 
@@ -915,7 +1039,9 @@ class CounsellorClient(_Client):
         elif isinstance(frame, StatusUpdate):
             self.status = frame
         elif isinstance(frame, StaffMatched):
-            self._chat(frame.chat_id).closed = False
+            chat = self._chat(frame.chat_id)
+            chat.closed = False
+            chat.start_after(frame.accepted_seq)  # > 0: a chat a colleague handed over
         elif isinstance(frame, StaffChatEnded):
             self._chat(frame.chat_id).closed = True
         return True

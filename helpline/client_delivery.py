@@ -95,6 +95,16 @@ class ChatDelivery:
         again = [envelope for envelope in self._in_flight if envelope.seq > accepted_seq]
         return again + self._release()
 
+    def start_after(self, accepted_seq: int) -> None:
+        """A chat taken over from a colleague (§2.2 transfer): the server already holds
+        envelopes up to ``accepted_seq``, which were not ours; number from the next one."""
+        if accepted_seq > self.last_seq and not self._in_flight and not self._waiting:
+            self.last_seq = self.delivered_seq = accepted_seq
+
+    def next_seq(self) -> int:
+        """The seq the next envelope gets (for an envelope sent inside another frame)."""
+        return self.last_seq + 1
+
     def _release(self) -> list[Envelope]:
         out: list[Envelope] = []
         while self._waiting:

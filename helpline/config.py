@@ -42,6 +42,8 @@ class Config:
     position_interval_s: float = 2.0
     max_capacity: int = 3
     max_waiting: int = 20_000  # seekers in all queues together; more get `queue_full`
+    # A counsellor's pause after each chat ends, in seconds (0: none); docs/protocol.md §4.
+    wrap_up_s: float = 0.0
     outcomes: tuple[str, ...] = (
         "support_given",
         "referred",
@@ -127,6 +129,8 @@ class Config:
                 raise ConfigError(f"bad language code: {code!r}")
         if self.max_capacity < 1:
             raise ConfigError("max_capacity must be at least 1")
+        if not 0 <= self.wrap_up_s <= 3600:
+            raise ConfigError("wrap_up_s must be between 0 and 3600 seconds")
         if self.password_cost not in ("interactive", "moderate", "min"):
             raise ConfigError("password_cost must be interactive, moderate or min")
         if not KDF_ITERATIONS_MIN <= self.kdf_iterations <= KDF_ITERATIONS_MAX:

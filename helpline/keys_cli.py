@@ -20,7 +20,8 @@ sign certificates and revocation lists here; the server only stores what they up
 Secrets are never arguments (they would end up in the shell history and the process
 list): they are typed at hidden prompts or, for scripts, read from standard input one
 per line (``--passphrase-stdin``: the key file's passphrase; ``--secrets-stdin``: the
-supervisor's password, then the key file's passphrase). Errors print one line and
+supervisor's password, then the key file's passphrase, then the authenticator code
+if the account has a second factor). Errors print one line and
 exit with 2; no secret is ever printed.
 
 Two hidden options exist for tests only: ``--min-iterations`` (certify, revoke) lowers
@@ -38,7 +39,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
@@ -52,6 +53,7 @@ EXIT_OK = 0
 EXIT_ERROR = 2
 
 SESSION_COOKIE = "helpline_session"
+CSRF_HEADER = "X-CSRF-Token"  # docs/protocol.md §6.3
 DAY = 86_400
 MAX_CERT_DAYS = 90  # HLP1 "Keys" 3: a verifier requires not_after ≤ now + 90 days
 # A certificate issued for the full 90 days would be refused by a verifier whose clock is
@@ -402,11 +404,13 @@ def _check_server_url(url: str) -> str:
 
 
 class AdminApi:
-    """The few JSON requests the tool makes; one session cookie after :meth:`login`."""
+    """The few JSON requests the tool makes; one session cookie after :meth:`login`,
+    and its CSRF token on every state-changing request."""
 
     def __init__(self, base: str) -> None:
         self.base = _check_server_url(base)
         self.cookie: str | None = None
+        self.csrf: str | None = None
         self._opener = urllib.request.build_opener(_NoRedirect)
 
     def request(self, method: str, path: str, body: object = None) -> tuple[int, Any, Any]:
@@ -417,6 +421,8 @@ class AdminApi:
             headers["Content-Type"] = "application/json"
         if self.cookie is not None:
             headers["Cookie"] = f"{SESSION_COOKIE}={self.cookie}"
+            if self.csrf is not None and method not in ("GET", "HEAD"):
+                headers[CSRF_HEADER] = self.csrf
         request = urllib.request.Request(  # noqa: S310 - scheme checked: http(s) only
             self.base + path, data=data, headers=headers, method=method
         )
@@ -441,8 +447,15 @@ class AdminApi:
             fail(f"GET {path.split('?')[0]} answered {_describe_failure(status, body)}")
         return body
 
-    def login(self, username: str, secret: str, min_iterations: int) -> None:
-        """Salt, PBKDF2, then ``POST /api/login`` with the login secret (never the password)."""
+    def login(
+        self,
+        username: str,
+        secret: str,
+        min_iterations: int,
+        ask_code: Callable[[], str] | None = None,
+    ) -> None:
+        """Salt, PBKDF2, then ``POST /api/login`` with the login secret (never the password);
+        for an account with a second factor, again with the code ``ask_code`` gives."""
         salt_answer = self.get_json("/api/salt?" + urllib.parse.urlencode({"username": username}))
         salt = b64u_decode(_str_field(salt_answer, "salt"))
         iterations = _int_field(salt_answer, "iterations")
@@ -454,11 +467,18 @@ class AdminApi:
                 f"{min_iterations}..{MAX_ITERATIONS}: refusing to log in"
             )
         keys = password.derive_password_keys(secret, salt, iterations)
-        status, body, headers = self.request(
-            "POST",
-            "/api/login",
-            {"username": username, "secret": b64u_encode(keys.login_secret)},
-        )
+        fields = {"username": username, "secret": b64u_encode(keys.login_secret)}
+        status, body, headers = self.request("POST", "/api/login", fields)
+        code = body.get("error") if isinstance(body, dict) else None
+        if status == 401 and code == "totp_required" and ask_code is not None:
+            status, body, headers = self.request(
+                "POST", "/api/login", {**fields, "totp": ask_code()}
+            )
+            code = body.get("error") if isinstance(body, dict) else None
+        if status == 401 and code == "totp_required":
+            fail("this account needs its authenticator code")
+        if status == 401 and code == "bad_code":
+            fail("wrong or already used authenticator code")
         if status == 401:
             fail("wrong username or password")
         if status == 429:
@@ -469,6 +489,8 @@ class AdminApi:
         self.cookie = _session_cookie(headers.get_all("Set-Cookie") or [])
         if self.cookie is None:
             fail("the server answered the login without a session cookie")
+        csrf = body.get("csrf") if isinstance(body, dict) else None
+        self.csrf = csrf if isinstance(csrf, str) else None
 
 
 def _session_cookie(values: Iterable[str]) -> str | None:
@@ -558,7 +580,12 @@ def _connect(args: argparse.Namespace, io: Terminal) -> tuple[AdminApi, OrgKeys,
             f"the key file's {certs.fingerprint(keys.signing_public)}{dev}: refusing to sign"
         )
     print(f"the server's organisation key matches the key file: {_fp(keys.signing_public)}")
-    api.login(args.username, secret, args.min_iterations)
+    api.login(
+        args.username,
+        secret,
+        args.min_iterations,
+        ask_code=lambda: io.secret("Authenticator code", args.secrets_stdin),
+    )
     return api, keys, info
 
 

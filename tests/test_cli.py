@@ -243,3 +243,85 @@ def test_run_py_is_serve_from_any_directory(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "--port" in result.stdout
     assert "--database-url" in result.stdout
+
+
+async def _enable_totp(db_url: str, username: str) -> None:
+    db = await Database.open(db_url)
+    try:
+        found = await db.accounts.find_login(username)
+        assert found is not None
+        await db.totp.set_pending(found[0].id, b"sealed")
+        assert await db.totp.confirm(found[0].id, b"sealed", 1)
+    finally:
+        await db.close()
+
+
+async def _totp_enabled(db_url: str, username: str) -> bool:
+    db = await Database.open(db_url)
+    try:
+        found = await db.accounts.find_login(username)
+        assert found is not None
+        return await db.totp.enabled(found[0].id)
+    finally:
+        await db.close()
+
+
+def test_totp_reset_removes_the_second_factor(
+    db_url: str, hermetic: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_main(add_args(db_url), monkeypatch, PASSWORD) == 0
+    asyncio.run(_enable_totp(db_url, "alice"))
+    reset = ["account", "totp-reset", "alice", "--database-url", db_url]
+    assert run_main(reset, monkeypatch) == 0
+    assert "removed the second factor of 'alice'" in capsys.readouterr().out
+    assert not asyncio.run(_totp_enabled(db_url, "alice"))
+    assert run_main(reset, monkeypatch) == 0
+    assert "had no second factor" in capsys.readouterr().out
+    nobody = ["account", "totp-reset", "nobody", "--database-url", db_url]
+    assert run_main(nobody, monkeypatch) == 2
+    assert "no account 'nobody'" in capsys.readouterr().err
+
+
+def test_canned_add_list_remove(
+    db_url: str, hermetic: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = ["--database-url", db_url]
+    add = ["canned", "add", "--language", "en", "--title", "Hello", *database]
+    assert run_main([*add, "--text", "Hello, how can I help?"], monkeypatch) == 0
+    assert "added canned response 1 (en)" in capsys.readouterr().out
+    assert run_main([*add, "--text-stdin"], monkeypatch, "Two\nlines\tand a tab\n") == 0
+    german = ["canned", "add", "--language", "de", "--title", "Hallo", "--text", "Hallo!"]
+    assert run_main([*german, *database], monkeypatch) == 0
+    capsys.readouterr()
+    assert run_main(["canned", "list", *database], monkeypatch) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "3\tde\tHallo\tHallo!",
+        "1\ten\tHello\tHello, how can I help?",
+        "2\ten\tHello\tTwo\\nlines\\tand a tab",
+    ]
+    assert run_main(["canned", "list", "--language", "de", *database], monkeypatch) == 0
+    assert capsys.readouterr().out == "3\tde\tHallo\tHallo!\n"
+    assert run_main(["canned", "remove", "1", *database], monkeypatch) == 0
+    assert run_main(["canned", "remove", "1", *database], monkeypatch) == 2
+    assert "no canned response 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--language", "xx", "--title", "T", "--text", "x"], "unknown language 'xx'"),
+        (["--language", "en", "--title", "T" * 81, "--text", "x"], "the title must be"),
+        (["--language", "en", "--title", "T", "--text", "x" * 2001], "the text must be"),
+        (["--language", "en", "--title", "T", "--text", "bell\x07"], "the text must be"),
+    ],
+)
+def test_canned_add_refuses_bad_input(
+    db_url: str,
+    hermetic: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    message: str,
+) -> None:
+    assert run_main(["canned", "add", *extra, "--database-url", db_url], monkeypatch) == 2
+    assert message in capsys.readouterr().err

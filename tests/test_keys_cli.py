@@ -18,12 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pyotp
 import pytest
 
 from crypto import certs, keyfile, password, records
 from crypto.encoding import b64u_decode, b64u_encode
 from helpline.core.staff import Role
 from helpline.store.passwords import hash_secret
+from helpline.web import totp
+from helpline.web.api import SERVER_SECRET
 from helpline.web.keys import DATABASE
 from tests.e2e.conftest import RunningServer, ServerFactory
 from tests.e2e.conftest import server_factory as server_factory  # the fixture, for tests/ too
@@ -143,6 +146,8 @@ async def login(
     body = {"username": username, "secret": b64u_encode(keys.login_secret)}
     async with session.post(server.http + "/api/login", json=body) as answer:
         assert answer.status == 200, await answer.text()
+        # As the workspace does: the CSRF token goes with every later request (§6.3).
+        session.headers["X-CSRF-Token"] = (await answer.json())["csrf"]
     return keys
 
 
@@ -534,3 +539,21 @@ async def test_revoke_keeps_keys_a_server_forgot(org: Org) -> None:
     assert run.code == 0, run
     assert "warning: the server's list is older" in run.err
     assert (await served_revocations(org.server, org.public)).revoked == frozenset({org.alice})
+
+
+async def test_certify_asks_a_supervisor_with_a_second_factor_for_the_code(org: Org) -> None:
+    """With TOTP on, the login needs the code: the third line of --secrets-stdin."""
+    secret = pyotp.random_base32()
+    database = org.server.app[DATABASE]
+    found = await database.accounts.find_login("sup")
+    assert found is not None
+    sealed = totp.seal(totp.sealing_key(org.server.app[SERVER_SECRET]), secret)
+    await database.totp.set_pending(found[0].id, sealed)
+    assert await database.totp.confirm(found[0].id, sealed, 1)
+    flags = server_flags(org.server, org.key_file)
+    run = await helpline("keys", "certify", *flags, "--yes", stdin=SECRETS)
+    assert_one_line_error(run, "authenticator code")
+    code = pyotp.TOTP(secret).now()
+    run = await helpline("keys", "certify", *flags, "--yes", stdin=f"{SECRETS}{code}\n")
+    assert run.code == 0, run
+    assert "certified alice" in run.out

@@ -15,8 +15,8 @@
 //   {kind: "message", n, text, ack}        a message (frame n of the current epoch)
 //   {kind: "typing", n, on, ack}
 //   {kind: "transferRequested", ik2, handle2}  the counsellor hands the chat over: call
-//                                          SeekerSession.hello(now) once the relay has
-//                                          connected the new counsellor
+//                                          SeekerSession.hello(now) at once (the relay
+//                                          holds it until the new counsellor accepts)
 //   {kind: "peerClosed", reason}           the peer ended the chat; the session is closed
 //   {kind: "gapDetected", expected, got}   frames are missing: ask the relay to resend
 //                                          from `expected` (nothing advanced)

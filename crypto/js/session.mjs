@@ -34,13 +34,17 @@
 // - Handover: the counsellor calls sendTransfer(ik2, cert2); the seeker verifies it and
 //   reports "transferRequested"; its next hello() accepts an ACCEPT only from ik2
 //   ("unauthorised_transfer").
+// - Counsellor reload: CounsellorSession.exportState() is the established epoch (chains,
+//   counters, acks, cont, safety code) without the identity seed, authenticated with a
+//   key derived from that seed; resumeFrom(state, seed, cert) continues the chat
+//   (docs/crypto.md, "The workspace's saved chats").
 
 import { CryptoError, check } from './errors.mjs';
-import { b64uDecode, b64uEncode, readU32 } from './encoding.mjs';
-import { bytesEqual, randomBytes, wipe, x25519Public } from './primitives.mjs';
+import { b64uDecode, b64uEncode, concat, lbl, readU32, u32, utf8Encode } from './encoding.mjs';
+import { bytesEqual, hmacSha512, randomBytes, wipe, x25519Public } from './primitives.mjs';
 import { publicKeyFromSeed, sign } from './ed25519.mjs';
 import { RevocationList, parseCertificate } from './certs.mjs';
-import { Direction, FrameType, ReceiveChain, SendChain } from './frames.mjs';
+import { Direction, FrameType, MAX_COUNTER, ReceiveChain, SendChain } from './frames.mjs';
 import {
   FLAG_TRANSCRIPTS,
   MAX_EPOCH,
@@ -411,10 +415,14 @@ export class SeekerSession extends Session {
 
   // -- sessionStorage -----------------------------------------------------------------
 
-  /** What the page keeps in sessionStorage to re-hello after a reload (strings only). */
+  /**
+   * What the page keeps in sessionStorage to re-hello after a reload (strings only).
+   * During a handover (a verified transfer, its epoch not yet established) it also
+   * holds `transfer_to`, the colleague's key, so that the re-hello goes to them.
+   */
   exportState() {
     check(this._epoch !== null && this._cont !== null && this._ik !== null, 'unexpected', 'no completed epoch to resume from');
-    return {
+    const state = {
       v: STATE_VERSION,
       chat_id: b64uEncode(this.chatId),
       epoch: String(this._epoch),
@@ -422,16 +430,19 @@ export class SeekerSession extends Session {
       ik: b64uEncode(this._ik),
       rl_issued_at: String(this._revocations.issuedAt),
     };
+    if (this._transferTo !== null) state.transfer_to = b64uEncode(this._transferTo);
+    return state;
   }
 
-  /** A session after a page reload; call hello() next (a re-hello). */
+  /** A session after a page reload; call hello() next (a re-hello, or the HELLO to a colleague). */
   static resumeFrom(state, orgPub, revocations, { random } = {}) {
     const keys = ['v', 'chat_id', 'epoch', 'cont', 'ik', 'rl_issued_at'];
+    const transfer = state !== null && typeof state === 'object' && Object.hasOwn(state, 'transfer_to');
     check(
       state !== null &&
         typeof state === 'object' &&
         !Array.isArray(state) &&
-        Object.keys(state).length === keys.length &&
+        Object.keys(state).length === keys.length + (transfer ? 1 : 0) &&
         keys.every((k) => Object.hasOwn(state, k)) &&
         state.v === STATE_VERSION,
       'bad_state',
@@ -451,8 +462,53 @@ export class SeekerSession extends Session {
     session._epoch = Number(state.epoch);
     session._cont = cont;
     session._ik = ik;
+    if (transfer) {
+      const ik2 = b64uDecode(state.transfer_to);
+      check(ik2.length === 32, 'bad_encoding', `expected 32 bytes, got ${ik2.length}`);
+      session._transferTo = ik2;
+    }
     return session;
   }
+}
+
+// The saved counsellor state: these fields (in this order) are authenticated by `mac`.
+const COUNSELLOR_STATE_KEYS = Object.freeze([
+  'v',
+  'role',
+  'chat_id',
+  'ik',
+  'transcripts',
+  'epoch',
+  'send_ck',
+  'send_n',
+  'recv_ck',
+  'recv_n',
+  'peer_ack',
+  'cont',
+  'safety_code',
+]);
+const STATE_KEY_LABEL = lbl('HLP1/cstate/key');
+const STATE_MAC_LABEL = lbl('HLP1/cstate');
+
+/**
+ * mac = HMAC(k, lbl("HLP1/cstate") ‖ (u32(len) ‖ value)…)[0:32] over the fields in
+ * COUNSELLOR_STATE_KEYS order, with k = HMAC(seed, lbl("HLP1/cstate/key"))[0:32]: only
+ * the holder of the identity seed makes or accepts a state (mirrors crypto/session.py).
+ */
+function counsellorStateMac(seed, state) {
+  const o = hmacSha512(seed, STATE_KEY_LABEL);
+  const key = o.slice(0, 32);
+  wipe(o);
+  const parts = [STATE_MAC_LABEL];
+  for (const k of COUNSELLOR_STATE_KEYS) {
+    const value = utf8Encode(state[k]);
+    parts.push(u32(value.length), value);
+  }
+  const full = hmacSha512(key, concat(...parts));
+  wipe(key);
+  const mac = full.slice(0, 32);
+  wipe(full);
+  return mac;
 }
 
 /** The counsellor's side of one chat. */
@@ -541,6 +597,103 @@ export class CounsellorSession extends Session {
     } finally {
       wipe(pending.ecSecret);
     }
+  }
+
+  // -- sessionStorage (the workspace reloads) -------------------------------------------
+
+  /**
+   * What the workspace keeps (encrypted) to continue this chat after a reload: plain
+   * strings, no identity seed, no pending handshake. "unexpected" before an epoch is
+   * established or once closed.
+   */
+  exportState() {
+    check(!this._closed && this._send !== null && this._cont !== null, 'unexpected', 'no established epoch to save');
+    const state = {
+      v: STATE_VERSION,
+      role: 'counsellor',
+      chat_id: b64uEncode(this.chatId),
+      ik: b64uEncode(this._ik),
+      transcripts: this.transcripts ? '1' : '0',
+      epoch: String(this._epoch),
+      send_ck: b64uEncode(this._send._ck),
+      send_n: String(this._send.nextN),
+      recv_ck: b64uEncode(this._recv._ck),
+      recv_n: String(this._recv.nextN),
+      peer_ack: this._peerAck === null ? '' : String(this._peerAck),
+      cont: b64uEncode(this._cont),
+      safety_code: this._safetyCode,
+    };
+    state.mac = b64uEncode(counsellorStateMac(this._seed, state));
+    return state;
+  }
+
+  /**
+   * The session of a saved chat after the workspace reloaded. The seed and certificate
+   * are given again (never saved); transcripts, when given, must match the saved flag.
+   * "bad_state" for anything but a state this identity saved, unchanged; "bad_cert"
+   * when cert is not for the seed's key.
+   */
+  static resumeFrom(state, identitySeed, cert, transcripts = undefined, { random } = {}) {
+    check(
+      state !== null &&
+        typeof state === 'object' &&
+        !Array.isArray(state) &&
+        Object.keys(state).length === COUNSELLOR_STATE_KEYS.length + 1 &&
+        COUNSELLOR_STATE_KEYS.every((k) => Object.hasOwn(state, k)) &&
+        Object.hasOwn(state, 'mac') &&
+        Object.values(state).every((v) => typeof v === 'string') &&
+        state.v === STATE_VERSION &&
+        state.role === 'counsellor',
+      'bad_state',
+      'not a saved HLP1 counsellor state',
+    );
+    const decode = (s, n) => {
+      try {
+        const b = b64uDecode(s);
+        if (b.length === n) return b;
+      } catch {
+        // the same answer as for a wrong length
+      }
+      throw new CryptoError('bad_state', 'a saved key is not valid base64url of the right size');
+    };
+    const chatId = decode(state.chat_id, 16);
+    const saved = state.transcripts === '1';
+    const session = new CounsellorSession(chatId, identitySeed, cert, saved, { random });
+    check(bytesEqual(decode(state.ik, 32), session._ik), 'bad_state', 'saved by another identity key');
+    let mac;
+    try {
+      mac = counsellorStateMac(session._seed, state);
+    } catch {
+      throw new CryptoError('bad_state', 'the saved state was changed'); // a lone surrogate
+    }
+    const ok = bytesEqual(decode(state.mac, 32), mac);
+    wipe(mac);
+    check(ok, 'bad_state', 'the saved state was changed');
+    // Authenticated from here on: what follows catches only our own mistakes.
+    check(['0', '1'].includes(state.transcripts), 'bad_state', 'transcripts is 0 or 1');
+    check(transcripts === undefined || transcripts === null || Boolean(transcripts) === saved, 'bad_state', 'the transcripts setting changed');
+    const int = (s, max) => {
+      check(DIGITS.test(s) && BigInt(s) <= BigInt(max), 'bad_state', 'a saved counter is out of range');
+      return Number(s);
+    };
+    const epoch = int(state.epoch, MAX_EPOCH);
+    const sendN = int(state.send_n, MAX_COUNTER);
+    const recvN = int(state.recv_n, MAX_COUNTER);
+    const peerAck = state.peer_ack === '' ? null : int(state.peer_ack, MAX_COUNTER);
+    check(peerAck === null || peerAck < sendN, 'bad_state', 'an ack beyond what was sent');
+    check(/^\d{5} \d{5}$/.test(state.safety_code), 'bad_state', 'not a safety code');
+    const sendCk = decode(state.send_ck, 32);
+    const recvCk = decode(state.recv_ck, 32);
+    session._send = new SendChain(sendCk, chatId, epoch, session._ownDir);
+    session._send.nextN = sendN;
+    session._recv = new ReceiveChain(recvCk, chatId, epoch, session._peerDir);
+    session._recv.nextN = recvN;
+    wipe(sendCk, recvCk);
+    session._epoch = epoch;
+    session._peerAck = peerAck;
+    session._cont = decode(state.cont, 32);
+    session._safetyCode = state.safety_code;
+    return session;
   }
 
   /** A type 3 frame handing the chat to ik2 (whose certificate is cert2). */

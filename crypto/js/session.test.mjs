@@ -449,3 +449,125 @@ test('the seeker rejects a transfer sealed on its own direction; sessions need 1
   rejects(() => new SeekerSession(new Uint8Array(15), orgPub, rl), 'bad_state');
   rejects(() => new CounsellorSession(chatId, ik2Seed, cert1), 'bad_cert');
 });
+
+// ---- the counsellor's saved state (the workspace reloads) -----------------------------
+
+const COUNSELLOR_STATE_FIELDS = [
+  'chat_id', 'cont', 'epoch', 'ik', 'mac', 'peer_ack', 'recv_ck', 'recv_n', 'role', 'safety_code',
+  'send_ck', 'send_n', 'transcripts', 'v',
+];
+
+test('a counsellor resumed from its saved state continues the chat; a later seeker re-hello is the same person', () => {
+  const { seeker, counsellor } = newChat({ transcripts: true });
+  connect(seeker, counsellor);
+  const s0 = seeker.sendMessage('first');
+  only(relay(counsellor, s0), 'message');
+  only(relay(seeker, counsellor.sendMessage('hello')), 'message');
+  const s1 = seeker.sendMessage('written while the workspace reloads'); // not yet received
+  const state = JSON.parse(JSON.stringify(counsellor.exportState())); // through sessionStorage
+  assert.deepEqual(Object.keys(state).sort(), COUNSELLOR_STATE_FIELDS);
+  assert.ok(Object.values(state).every((v) => typeof v === 'string'));
+  const text = JSON.stringify(state);
+  for (const secret of [b64uEncode(ik1Seed), Buffer.from(ik1Seed).toString('hex')]) assert.ok(!text.includes(secret));
+  assert.deepEqual([state.epoch, state.send_n, state.recv_n, state.peer_ack, state.transcripts], ['0', '1', '1', '', '1']);
+
+  const resumed = CounsellorSession.resumeFrom(state, ik1Seed, cert1);
+  assert.ok(resumed.established);
+  assert.deepEqual(
+    [resumed.epoch, resumed.safetyCode, resumed.handle, resumed.transcripts, resumed.peerAck, resumed.sent],
+    [0, seeker.safetyCode, 'Sam', true, null, 1],
+  );
+  assert.deepEqual(relay(resumed, s0), []); // the relay's replay of a frame seen before the reload
+  const m = only(relay(resumed, s1), 'message');
+  assert.deepEqual([m.n, m.text, m.ack], [1, 'written while the workspace reloads', 0]);
+  const back = only(relay(seeker, resumed.sendMessage('still here')), 'message');
+  assert.deepEqual([back.n, back.ack], [1, 1]);
+  assert.equal(resumed.peerAck, 0);
+  assert.equal(only(relay(resumed, seeker.sendTyping(true)), 'typing').ack, 1);
+  assert.equal(resumed.peerAck, 1);
+
+  // later the seeker's page reloads too: its re-hello checks against the saved cont
+  const seeker2 = SeekerSession.resumeFrom(seeker.exportState(), orgPub, rl);
+  const { seekerEst, counsellorEst } = connect(seeker2, resumed, NOW + 5);
+  assert.deepEqual([seekerEst.epoch, counsellorEst.samePerson, counsellorEst.prevEpochSent], [1, true, 2]);
+  assert.equal(only(relay(resumed, seeker2.sendMessage('back again'), NOW + 6), 'message').text, 'back again');
+  assert.equal(only(relay(seeker2, resumed.sendMessage('welcome back'), NOW + 6), 'message').ack, 0);
+  // and a state saved in the new epoch resumes there
+  const again = CounsellorSession.resumeFrom(resumed.exportState(), ik1Seed, cert1, true);
+  assert.equal(again.epoch, 1);
+  assert.equal(only(relay(seeker2, again.sendMessage('after a second reload'), NOW + 7), 'message').n, 1);
+});
+
+test('a saved counsellor state refuses another seed or certificate, and any change', () => {
+  const { seeker, counsellor } = newChat();
+  rejects(() => counsellor.exportState(), 'unexpected'); // nothing established yet
+  connect(seeker, counsellor);
+  only(relay(counsellor, seeker.sendMessage('hi')), 'message');
+  const state = counsellor.exportState();
+  assert.ok(CounsellorSession.resumeFrom(state, ik1Seed, cert1).established);
+
+  rejects(() => CounsellorSession.resumeFrom(state, ik2Seed, cert2), 'bad_state'); // another identity
+  rejects(() => CounsellorSession.resumeFrom(state, ik1Seed, cert2), 'bad_cert'); // cert not for the seed
+  rejects(() => CounsellorSession.resumeFrom(state, ik1Seed, cert1, true), 'bad_state'); // transcripts turned on
+  const flip = (s) => (s.endsWith('A') ? `${s.slice(0, -1)}B` : `${s.slice(0, -1)}A`);
+  for (const key of Object.keys(state)) {
+    if (key === 'v' || key === 'role') continue;
+    const changed = { ...state, [key]: key === 'safety_code' ? '00000 00000' : /^\d+$/.test(state[key]) ? String(Number(state[key]) + 1) : flip(state[key]) };
+    rejects(() => CounsellorSession.resumeFrom(changed, ik1Seed, cert1), 'bad_state');
+  }
+  for (const bad of [
+    null,
+    [],
+    'state',
+    { ...state, v: '2' },
+    { ...state, role: 'seeker' },
+    { ...state, extra: '1' },
+    { ...state, epoch: 0 },
+    { ...state, peer_ack: '\ud800' },
+    (({ mac, ...rest }) => rest)(state),
+    seeker.exportState(),
+  ]) {
+    rejects(() => CounsellorSession.resumeFrom(bad, ik1Seed, cert1), 'bad_state');
+  }
+  counsellor.destroy();
+  rejects(() => counsellor.exportState(), 'unexpected');
+});
+
+test('a saved counsellor state holds no pending handshake: the seeker hellos again', () => {
+  const { seeker, counsellor } = newChat();
+  connect(seeker, counsellor);
+  const accept = only(relay(counsellor, seeker.hello(NOW + 1), NOW + 1), 'outgoing').payload;
+  const resumed = CounsellorSession.resumeFrom(counsellor.exportState(), ik1Seed, cert1);
+  const [reveal] = relay(seeker, accept, NOW + 1); // the seeker moved to epoch 1 ...
+  rejects(() => relay(resumed, reveal.payload, NOW + 1), 'unexpected'); // ... the reloaded workspace cannot follow
+  assert.equal(resumed.epoch, 0);
+  // before the seeker's ACCEPT arrives, a reload loses the handshake: a new HELLO completes
+  const s2 = newChat();
+  connect(s2.seeker, s2.counsellor);
+  relay(s2.counsellor, s2.seeker.hello(NOW + 1), NOW + 1); // its ACCEPT is lost with the page
+  const r2 = CounsellorSession.resumeFrom(s2.counsellor.exportState(), ik1Seed, cert1);
+  const { counsellorEst } = connect(s2.seeker, r2, NOW + 1 + HANDSHAKE_TIMEOUT);
+  assert.deepEqual([counsellorEst.epoch, counsellorEst.samePerson], [1, true]);
+});
+
+test('a seeker page reloaded during a handover says hello to the colleague only', () => {
+  const { chatId, seeker, counsellor } = newChat();
+  connect(seeker, counsellor);
+  only(relay(seeker, counsellor.sendTransfer(ik2, cert2)), 'transferRequested');
+  const state = JSON.parse(JSON.stringify(seeker.exportState()));
+  assert.equal(state.transfer_to, b64uEncode(ik2));
+  const impostor = SeekerSession.resumeFrom(state, orgPub, rl);
+  const fromSam = only(relay(new CounsellorSession(chatId, ik1Seed, cert1), impostor.hello(NOW)), 'outgoing').payload;
+  rejects(() => relay(impostor, fromSam), 'unauthorised_transfer');
+  const resumed = SeekerSession.resumeFrom(state, orgPub, rl);
+  const hello = decodeMessage(resumed.hello(NOW));
+  assert.deepEqual([hello.epoch, hello.tag], [1, null]);
+  const c2 = new CounsellorSession(chatId, ik2Seed, cert2);
+  const accept = only(relay(c2, encodeHello(hello.epoch, hello.commit, null)), 'outgoing').payload;
+  const [reveal, est] = relay(resumed, accept);
+  assert.deepEqual([est.epoch, est.handle], [1, 'Noor']);
+  only(relay(c2, reveal.payload), 'established');
+  assert.ok(!('transfer_to' in resumed.exportState())); // done: a later reload re-hellos Noor
+  rejects(() => SeekerSession.resumeFrom({ ...state, transfer_to: 'AAAA' }, orgPub, rl), 'bad_encoding');
+  rejects(() => SeekerSession.resumeFrom({ ...state, transfer_to: 1 }, orgPub, rl), 'bad_state');
+});

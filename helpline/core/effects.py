@@ -46,6 +46,9 @@ class ChatOpened:
     conn: ConnId
     chat_id: str
     language: str
+    # The highest counsellor-to-seeker seq accepted so far: 0 for a fresh chat, more for a
+    # chat transferred to this counsellor, who numbers from the next one (§2.4).
+    accepted_seq: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +80,7 @@ class PeerPresence:
 @dataclass(frozen=True, slots=True)
 class Requeued:
     conn: ConnId
-    reason: str  # counsellor_lost, handed_back
+    reason: str  # counsellor_lost, handed_back, transfer_failed, transferred
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +89,8 @@ class ChatClosed:
     chat_id: str
     reason: str
     language: str  # the chat's queue: the seeker's feedback ticket remembers it
+    # False: the seeker's chat_ended carries no feedback ticket (a blocked chat).
+    feedback: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +110,7 @@ class StaffWelcome:
     status: str
     resume_grace_s: int
     chats: tuple[OpenChat, ...]
+    wrap_up_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +119,7 @@ class StaffStatus:
     status: str
     languages: tuple[str, ...]
     capacity: int
+    wrap_up_s: float = 0.0  # seconds of wrap-up pause left
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +129,7 @@ class Offered:
     language: str
     waited_s: int
     expires_in_s: int
+    transfer_from: str | None = None  # the colleague's username, for a transfer
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +137,31 @@ class OfferWithdrawn:
     conn: ConnId
     chat_id: str
     reason: str  # timeout, seeker_left
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageFigure:
+    language: str
+    waiting: int
+    longest_wait_s: int  # rounded down (helpline.core.figures)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFigures:
+    """Live queue figures for a counsellor's account languages."""
+
+    conn: ConnId
+    languages: tuple[LanguageFigure, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HelpState:
+    """The counsellor's help request: open since ``since`` (unix seconds) or closed."""
+
+    conn: ConnId
+    on: bool
+    since: int | None
+    acknowledged: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +190,8 @@ Effect = (
     | StaffStatus
     | Offered
     | OfferWithdrawn
+    | QueueFigures
+    | HelpState
     | CloseConnection
     | RecordChat
 )

@@ -6,11 +6,20 @@ Rules (docs/protocol.md §4, §5):
   Declining, the offer timing out, the counsellor's connection being lost, or
   the seeker leaving *withdraws* it; a withdrawn offer never becomes a chat.
 - An active chat *ends* exactly once: the seeker leaves or is gone after the
-  grace period, the counsellor ends it, hands it back, or is gone after the
-  grace period. Nothing leaves the ended state.
+  grace period, the counsellor ends it, hands it back, transfers the seeker to
+  another language's queue, blocks the seeker, or is gone after the grace
+  period. Nothing leaves the ended state.
+- An active chat handed to a colleague (§2.2 ``transfer`` with ``to``) is
+  *transferring*: it is an offer to that colleague while the seeker stays in
+  the chat. The colleague accepting makes it *active* again, with the same id
+  and sequence numbers; declining, the offer timing out, the colleague being
+  lost or barred *ends* it (the seeker is requeued: ``transfer_failed``), and so
+  does the seeker leaving or being gone.
 - A seeker *waits*, is *offered*, *chats*, and is *gone*. A withdrawn offer
-  (other than by the seeker leaving) and a chat handed back or lost by the
-  counsellor put the seeker back to *waiting*, at the front of the queue.
+  (other than by the seeker leaving) and a chat handed back, lost by the
+  counsellor, transferred to another language or whose transfer to a colleague
+  failed put the seeker back to *waiting*, at the front of the queue. A blocked
+  seeker is *gone* at once.
 
 Any pair (state, event) missing from a table is a bug in the caller, not a
 peer's mistake: peers' frames are checked before they reach the tables, so a
@@ -25,6 +34,7 @@ import enum
 class ChatState(enum.Enum):
     OFFERED = "offered"
     ACTIVE = "active"
+    TRANSFERRING = "transferring"
     WITHDRAWN = "withdrawn"
     ENDED = "ended"
 
@@ -39,6 +49,9 @@ class ChatEvent(enum.Enum):
     HANDED_BACK = "handed_back"
     COUNSELLOR_LOST = "counsellor_lost"
     COUNSELLOR_BARRED = "counsellor_barred"  # key revoked or expired, account disabled
+    TRANSFER = "transfer"  # to a colleague: an offer to them while the seeker stays
+    TRANSFERRED = "transferred"  # to another language's queue
+    BLOCKED = "blocked"
 
 
 class SeekerState(enum.Enum):
@@ -73,6 +86,18 @@ CHAT_TRANSITIONS: dict[ChatState, dict[ChatEvent, ChatState]] = {
         ChatEvent.COUNSELLOR_ENDED: ChatState.ENDED,
         ChatEvent.HANDED_BACK: ChatState.ENDED,
         ChatEvent.COUNSELLOR_LOST: ChatState.ENDED,
+        ChatEvent.TRANSFER: ChatState.TRANSFERRING,
+        ChatEvent.TRANSFERRED: ChatState.ENDED,
+        ChatEvent.BLOCKED: ChatState.ENDED,
+    },
+    ChatState.TRANSFERRING: {
+        ChatEvent.ACCEPT: ChatState.ACTIVE,
+        ChatEvent.DECLINE: ChatState.ENDED,
+        ChatEvent.OFFER_TIMEOUT: ChatState.ENDED,
+        ChatEvent.COUNSELLOR_LOST: ChatState.ENDED,
+        ChatEvent.COUNSELLOR_BARRED: ChatState.ENDED,
+        ChatEvent.SEEKER_LEFT: ChatState.ENDED,
+        ChatEvent.SEEKER_GONE: ChatState.ENDED,
     },
     ChatState.WITHDRAWN: {},
     ChatState.ENDED: {},

@@ -45,6 +45,9 @@ class CoreSettings:
     max_waiting: int = 20_000
     window_frames: int = 64
     window_bytes: int = 1024 * 1024
+    # A counsellor's pause after each chat of theirs ends (0: none); no new offer
+    # meanwhile, except a colleague's transfer (docs/protocol.md §4).
+    wrap_up_s: float = 0.0
 
 
 class Seeker:
@@ -95,6 +98,8 @@ class Counsellor:
         "capacity",
         "chats",
         "conn",
+        "figures_at",
+        "figures_sent",
         "free_since",
         "languages",
         "lingering",
@@ -102,6 +107,7 @@ class Counsellor:
         "offer",
         "recently_closed",
         "status",
+        "wrap_up_until",
     )
 
     def __init__(self, account: StaffAccount, languages: tuple[str, ...], capacity: int):
@@ -116,13 +122,26 @@ class Counsellor:
         self.lost_at: float | None = None
         self.lingering: list[tuple[Chat, str]] = []
         self.recently_closed: deque[str] = deque(maxlen=RECENTLY_CLOSED)
+        # No offer from the queue before this time (the wrap-up pause after a chat).
+        self.wrap_up_until = 0.0
+        # The queue figures last sent to this counsellor, and when (helpline.core.figures).
+        self.figures_sent: tuple[object, ...] | None = None
+        self.figures_at = float("-inf")
 
-    def is_free(self) -> bool:
+    def has_room(self) -> bool:
+        """Connected, below capacity, no pending offer: room for one more chat (a
+        transfer may be offered to them whatever their status)."""
+        return self.conn is not None and self.offer is None and len(self.chats) < self.capacity
+
+    def wrap_up_left(self, now: float) -> float:
+        return max(0.0, self.wrap_up_until - now)
+
+    def is_free(self, now: float) -> bool:
+        """Whether the queue may offer them a seeker now (§4)."""
         return (
-            self.conn is not None
+            self.has_room()
             and self.status is Status.AVAILABLE
-            and self.offer is None
-            and len(self.chats) < self.capacity
+            and now >= self.wrap_up_until
             and self.account.can_take_chats
             and not self.account.disabled
         )
@@ -134,12 +153,14 @@ class Chat:
         "counsellor",
         "id",
         "language",
+        "offered_at",
         "outcome",
         "queued_at",
         "seeker",
         "state",
         "to_counsellor",
         "to_seeker",
+        "transfer_from",
     )
 
     def __init__(self, chat_id: str, language: str, seeker: Seeker, counsellor: Counsellor):
@@ -150,6 +171,10 @@ class Chat:
         self.state = ChatState.OFFERED
         self.queued_at = seeker.queued_at
         self.answered_at: float | None = None
+        # When the current offer (first, or to a colleague) was made: the stamp of its timer.
+        self.offered_at = 0.0
         self.outcome: str | None = None
         self.to_counsellor = Direction()
         self.to_seeker = Direction()
+        # While TRANSFERRING: the username of the colleague who handed the chat over.
+        self.transfer_from: str | None = None

@@ -35,6 +35,7 @@ class Waiting(Protocol):
     token: str
     ticket: int
     language: str
+    queued_at: float
 
 
 class LanguageQueue:
@@ -78,6 +79,22 @@ class LanguageQueue:
 
     def __iter__(self) -> Iterator[Waiting]:
         return iter(self._entries.values())
+
+    def longest_wait_s(self, now: float, scan: int = 64) -> float:
+        """How long the longest-waiting seeker has waited (0 when nobody waits).
+
+        Arrivals stand in the order they came, so the first of them (the first
+        positive ticket) waited longest among them; seekers handed back stand in
+        front of it with their own wait. Only the front of the queue is looked at,
+        at most ``scan`` entries, so the cost is bounded whatever the queue's length
+        (beyond that many seekers handed back at once, the figure may be a little low).
+        """
+        longest = 0.0
+        for index, seeker in enumerate(self._entries.values()):
+            longest = max(longest, now - seeker.queued_at)
+            if seeker.ticket > 0 or index + 1 >= scan:
+                break
+        return longest
 
     def note_served(self, now: float) -> None:
         self.served_at.append(now)

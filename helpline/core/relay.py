@@ -33,13 +33,25 @@ class Direction:
             if seq <= self.accepted:
                 return False
             raise ProtocolError(f"expected seq {self.accepted + 1}", code="bad_seq")
-        size = len(payload)
+        size = len(payload)  # inline, not check_room: this is the relay's hot path
         if len(self.pending) >= window_frames or self.pending_bytes + size > window_bytes:
             raise ProtocolError("the peer has not acknowledged enough yet", code="window_full")
         self.accepted = seq
         self.pending.append((seq, payload))
         self.pending_bytes += size
         return True
+
+    def check_new(self, seq: int, payload: str, window_frames: int, window_bytes: int) -> None:
+        """Raise unless :meth:`accept` would take this envelope as a new one; changes
+        nothing. For a step that must accept an envelope together with something else
+        (a transfer, §2.2): a duplicate is refused here, as ``bad_seq``."""
+        if seq != self.accepted + 1:
+            raise ProtocolError(f"expected seq {self.accepted + 1}", code="bad_seq")
+        self.check_room(payload, window_frames, window_bytes)
+
+    def check_room(self, payload: str, window_frames: int, window_bytes: int) -> None:
+        if len(self.pending) >= window_frames or self.pending_bytes + len(payload) > window_bytes:
+            raise ProtocolError("the peer has not acknowledged enough yet", code="window_full")
 
     def ack(self, seq: int) -> bool:
         """Acknowledge up to ``seq``; True if that released anything."""

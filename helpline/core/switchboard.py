@@ -18,11 +18,21 @@ Rules, with the sections of docs/protocol.md they implement:
   for ``resume_grace_s``; a timer then removes them. Timers live in one heap
   and are checked by :meth:`Switchboard.tick`; a timer that no longer applies
   (the participant came back) is recognised by its stamp and ignored.
+- §2.2 Transfers: to a colleague, the chat becomes an offer to them
+  (``TRANSFERRING``, :mod:`helpline.core.lifecycle`) while the seeker stays in
+  it; their envelopes wait in the chat's window until the colleague accepts.
+  To another language, the chat ends and the seeker stands at the front of
+  that queue. A blocked chat ends and the seeker's token is forgotten at once.
+- §4 Wrap-up: after each chat of a counsellor ends they get no offer from the
+  queue for ``wrap_up_s`` (a timer; ``status available`` ends it early). Queue
+  figures for counsellors: :mod:`helpline.core.figures`; help requests:
+  :mod:`helpline.core.help`.
 
 Bounds (house habit 6): seekers waiting ≤ ``max_waiting`` (more: ``queue_full``);
 envelopes per chat direction ≤ the window; lingering chats per counsellor ≤
-their capacity; the timer heap holds at most one entry per pending grace
-period, offer and fallback, each expiring within the longest of those delays.
+their capacity; help requests ≤ one per known counsellor; the timer heap holds
+at most one entry per pending grace period, offer, fallback and wrap-up, each
+expiring within the longest of those delays.
 """
 
 from __future__ import annotations
@@ -40,6 +50,7 @@ from helpline.core.effects import (
     Deliver,
     Delivered,
     Effect,
+    HelpState,
     Offered,
     OfferWithdrawn,
     OpenChat,
@@ -52,6 +63,8 @@ from helpline.core.effects import (
     StaffStatus,
     StaffWelcome,
 )
+from helpline.core.figures import FigureBoard
+from helpline.core.help import HelpRequests
 from helpline.core.ids import IdSource, new_chat_id, new_token
 from helpline.core.lifecycle import (
     ChatEvent,
@@ -77,6 +90,10 @@ from helpline.errors import ProtocolError
 
 CLOSE_NORMAL = 1000
 CLOSE_REPLACED = 4010
+TRANSFERRED = ChatEvent.TRANSFERRED.value  # counsellor 1's chat_ended reason, either transfer
+TRANSFER_FAILED = "transfer_failed"
+BLOCKED_OUTCOME = "blocked"
+_SEEKER_ENDS = (ChatEvent.SEEKER_LEFT, ChatEvent.SEEKER_GONE)
 _WITHDRAW_REASONS = {
     ChatEvent.OFFER_TIMEOUT: "timeout",
     ChatEvent.COUNSELLOR_BARRED: "not_allowed",
@@ -88,6 +105,7 @@ class _Timer(enum.Enum):
     COUNSELLOR_GONE = 2
     OFFER = 3
     FALLBACK = 4
+    WRAP_UP = 5
 
 
 class Switchboard:
@@ -104,6 +122,8 @@ class Switchboard:
         self._chats: dict[str, Chat] = {}
         self._timers: list[tuple[float, int, _Timer, str, float | None]] = []
         self._timer_seq = 0
+        self._figures = FigureBoard()
+        self._help = HelpRequests()
 
     # -- seekers ---------------------------------------------------------------
 
@@ -162,9 +182,9 @@ class Switchboard:
             if chat.to_counsellor.acked:  # acks that arrived while they were away
                 out.append(Delivered(conn, chat.id, chat.to_counsellor.acked))
             staff_conn = chat.counsellor.conn
-            if staff_conn is not None:
+            if staff_conn is not None and chat.state is ChatState.ACTIVE:
                 out.append(PeerPresence(staff_conn, chat.id, True))
-            else:
+            else:  # their counsellor is away, or a colleague has not accepted yet
                 out.append(PeerPresence(conn, chat.id, False))
             return out
         out.append(SeekerResumed(conn, "waiting", None, 0))
@@ -196,7 +216,8 @@ class Switchboard:
             seq, payload, self.settings.window_frames, self.settings.window_bytes
         ):
             staff_conn = chat.counsellor.conn
-            if staff_conn is not None:
+            # While a colleague has not accepted a transfer, envelopes wait in the window.
+            if staff_conn is not None and chat.state is ChatState.ACTIVE:
                 return [Deliver(staff_conn, chat.id, seq, payload)]
         return []
 
@@ -207,8 +228,9 @@ class Switchboard:
         ):
             return []  # a late ack for a chat that just closed: harmless
         chat = self._seeker_chat(conn, chat_id)
-        if chat.to_seeker.ack(seq) and chat.counsellor.conn is not None:
-            return [Delivered(chat.counsellor.conn, chat.id, seq)]
+        staff_conn = chat.counsellor.conn
+        if chat.to_seeker.ack(seq) and staff_conn is not None and chat.state is ChatState.ACTIVE:
+            return [Delivered(staff_conn, chat.id, seq)]
         return []
 
     # -- counsellors -------------------------------------------------------------
@@ -248,6 +270,7 @@ class Switchboard:
                     OpenChat(c.id, c.language, c.to_seeker.accepted)
                     for c in counsellor.chats.values()
                 ),
+                counsellor.wrap_up_left(now),
             )
         )
         for chat in counsellor.chats.values():
@@ -264,6 +287,10 @@ class Switchboard:
             out.append(ChatClosed(conn, chat.id, reason, chat.language))
             counsellor.recently_closed.append(chat.id)
         counsellor.lingering.clear()
+        out.append(self._figures.on_connect(counsellor, self._queues, now))
+        since = self._help.since(account.id)
+        if since is not None:
+            out.append(HelpState(conn, True, since))
         self._match(now, out)
         return out
 
@@ -292,11 +319,13 @@ class Switchboard:
             raise ProtocolError("this account may not take chats now", code="not_allowed")
         if new_status is Status.AVAILABLE and counsellor.status is not Status.AVAILABLE:
             counsellor.free_since = now
+        if new_status is Status.AVAILABLE:
+            counsellor.wrap_up_until = 0.0  # "I'm ready": the wrap-up pause ends early
         counsellor.status = new_status
         counsellor.languages = langs
         if capacity is not None:
             counsellor.capacity = capacity
-        out: list[Effect] = [self._status_effect(counsellor)]
+        out: list[Effect] = [self._status_effect(counsellor, now)]
         self._match(now, out)
         return out
 
@@ -319,7 +348,7 @@ class Switchboard:
             if counsellor.status is Status.AVAILABLE:
                 counsellor.status = Status.AWAY
                 if counsellor.conn is not None:
-                    out.append(self._status_effect(counsellor))
+                    out.append(self._status_effect(counsellor, now))
         self._match(now, out)
         return out
 
@@ -328,6 +357,8 @@ class Switchboard:
         chat = counsellor.offer
         if chat is None or chat.id != chat_id:
             raise ProtocolError("no such offer", code="unknown_chat")
+        if chat.state is ChatState.TRANSFERRING:
+            return self._accept_transfer(counsellor, chat, now)
         chat.state = next_chat_state(chat.state, ChatEvent.ACCEPT)
         chat.answered_at = now
         counsellor.offer = None
@@ -371,6 +402,78 @@ class Switchboard:
         self._end_active(chat, ChatEvent.HANDED_BACK, now, out)
         self._match(now, out)
         return out
+
+    def counsellor_transfer(
+        self, conn: ConnId, chat_id: str, to: str, seq: int, payload: str, now: float
+    ) -> list[Effect]:
+        """Hand the chat to the colleague ``to`` with the envelope ``seq``/``payload``
+        (the HLP1 TRANSFER frame): both are accepted, or neither (§2.2)."""
+        counsellor = self._staff(conn)
+        chat = self._staff_chat(conn, chat_id)
+        target = self._colleague(counsellor, to, chat.language)
+        settings = self.settings
+        chat.to_seeker.check_new(seq, payload, settings.window_frames, settings.window_bytes)
+        # Nothing below can fail.
+        chat.to_seeker.accept(seq, payload, settings.window_frames, settings.window_bytes)
+        out: list[Effect] = []
+        seeker = chat.seeker
+        if seeker.conn is not None:
+            out.append(Deliver(seeker.conn, chat.id, seq, payload))
+        chat.state = next_chat_state(chat.state, ChatEvent.TRANSFER)
+        del counsellor.chats[chat.id]
+        counsellor.free_since = now
+        out.append(ChatClosed(conn, chat.id, TRANSFERRED, chat.language))
+        counsellor.recently_closed.append(chat.id)
+        self._start_wrap_up(counsellor, now, out)
+        if seeker.conn is not None:
+            out.append(PeerPresence(seeker.conn, chat.id, False))
+        chat.counsellor = target
+        chat.transfer_from = counsellor.account.username
+        self._offer_chat(target, chat, 0, now, out)
+        self._match(now, out)
+        return out
+
+    def counsellor_transfer_language(
+        self, conn: ConnId, chat_id: str, language: str, now: float
+    ) -> list[Effect]:
+        """Hand the seeker to the front of ``language``'s queue (§2.2). Whether that
+        queue is open now is the caller's question (hours: the web layer knows)."""
+        chat = self._staff_chat(conn, chat_id)
+        if language not in self._queues:
+            raise ProtocolError("no queue for this language", code="not_allowed")
+        if language == chat.language:
+            raise ProtocolError("the chat is in this language already", code="not_allowed")
+        out: list[Effect] = []
+        self._end_active(chat, ChatEvent.TRANSFERRED, now, out, language=language)
+        self._match(now, out)
+        return out
+
+    def counsellor_block(self, conn: ConnId, chat_id: str, now: float) -> list[Effect]:
+        """End an abusive chat: the seeker hears a neutral ``counsellor_ended`` without a
+        feedback ticket, is closed with 1000 and their token is forgotten at once (§2.2)."""
+        chat = self._staff_chat(conn, chat_id)
+        chat.outcome = BLOCKED_OUTCOME
+        out: list[Effect] = []
+        self._end_active(chat, ChatEvent.BLOCKED, now, out)
+        self._match(now, out)
+        return out
+
+    def counsellor_help(self, conn: ConnId, on: bool, now: float) -> list[Effect]:
+        """Ask a supervisor for help, or withdraw the request (§2.2)."""
+        counsellor = self._staff(conn)
+        if on:
+            return [HelpState(conn, True, self._help.open(counsellor.account.id, now))]
+        self._help.close(counsellor.account.id)
+        return [HelpState(conn, False, None)]
+
+    def acknowledge_help(self, username: str) -> list[Effect] | None:
+        """A supervisor saw the request of ``username``; None when none is open."""
+        counsellor = self._by_username(username)
+        if counsellor is None or not self._help.close(counsellor.account.id):
+            return None
+        if counsellor.conn is None:
+            return []
+        return [HelpState(counsellor.conn, False, None, acknowledged=True)]
 
     def counsellor_relay(self, conn: ConnId, chat_id: str, seq: int, payload: str) -> list[Effect]:
         chat = self._staff_chat(conn, chat_id)
@@ -436,6 +539,11 @@ class Switchboard:
             _, _, kind, key, stamp = heapq.heappop(timers)
             self._fire(kind, key, stamp, now, out)
         self._send_positions(now, out)
+        out.extend(
+            self._figures.due(
+                self._counsellors.values(), self._queues, now, self.settings.position_interval_s
+            )
+        )
         return out
 
     # -- read-only views ------------------------------------------------------------
@@ -447,10 +555,31 @@ class Switchboard:
         return {lang: len(q) for lang, q in self._queues.items()}
 
     def active_chat_count(self) -> int:
-        return sum(1 for chat in self._chats.values() if chat.state is ChatState.ACTIVE)
+        return sum(
+            1
+            for chat in self._chats.values()
+            if chat.state in (ChatState.ACTIVE, ChatState.TRANSFERRING)
+        )
 
     def counsellor_ids(self) -> list[int]:
         return list(self._counsellors)
+
+    def help_requests(self) -> list[tuple[str, int]]:
+        """``(username, since)`` of every open help request, oldest first."""
+        return [
+            (self._counsellors[account_id].account.username, since)
+            for account_id, since in self._help.listing()
+            if account_id in self._counsellors
+        ]
+
+    def presence(self, account_id: int) -> tuple[str, bool]:
+        """``(status, free)`` of an account for colleagues: status ``available``, ``away``
+        or ``offline``; free when connected, below capacity and without a pending offer
+        (a transfer could be offered to them now)."""
+        counsellor = self._counsellors.get(account_id)
+        if counsellor is None or counsellor.conn is None:
+            return "offline", False
+        return counsellor.status.value, counsellor.has_room()
 
     def is_seeker_conn(self, conn: ConnId) -> bool:
         return conn in self._seeker_by_conn
@@ -467,7 +596,7 @@ class Switchboard:
         chat = self._seeker(conn).chat
         if chat_id is not None and (chat is None or chat_id != chat.id):
             raise ProtocolError("not your chat", code="unknown_chat")
-        if chat is None or chat.state is not ChatState.ACTIVE:
+        if chat is None or chat.state not in (ChatState.ACTIVE, ChatState.TRANSFERRING):
             raise ProtocolError("not in a chat", code="no_chat")
         return chat
 
@@ -486,11 +615,54 @@ class Switchboard:
     def _max_capacity(self, account: StaffAccount) -> int:
         return max(1, min(account.capacity, self.settings.max_capacity))
 
-    def _status_effect(self, counsellor: Counsellor) -> StaffStatus:
+    def _by_username(self, username: str) -> Counsellor | None:
+        # A walk over the known counsellors (a few hundred at most), for rare frames.
+        for counsellor in self._counsellors.values():
+            if counsellor.account.username == username:
+                return counsellor
+        return None
+
+    def _colleague(self, counsellor: Counsellor, to: str, language: str) -> Counsellor:
+        """The colleague a chat in ``language`` may be transferred to now, or not_allowed."""
+        if to == counsellor.account.username:
+            raise ProtocolError("a chat cannot be transferred to yourself", code="not_allowed")
+        target = self._by_username(to)
+        if target is None or target.conn is None:
+            raise ProtocolError("this colleague is not connected", code="not_allowed")
+        if not target.account.can_take_chats or target.account.disabled:
+            raise ProtocolError("this colleague has no valid identity key", code="not_allowed")
+        if language not in target.account.languages:
+            raise ProtocolError(
+                "this colleague does not take chats in this language", code="not_allowed"
+            )
+        if not target.has_room():
+            raise ProtocolError("this colleague has no free slot now", code="not_allowed")
+        return target
+
+    def _status_effect(self, counsellor: Counsellor, now: float) -> StaffStatus:
         assert counsellor.conn is not None
         return StaffStatus(
-            counsellor.conn, counsellor.status.value, counsellor.languages, counsellor.capacity
+            counsellor.conn,
+            counsellor.status.value,
+            counsellor.languages,
+            counsellor.capacity,
+            counsellor.wrap_up_left(now),
         )
+
+    def _start_wrap_up(self, counsellor: Counsellor, now: float, out: list[Effect]) -> None:
+        """A chat of theirs ended: no offer from the queue for ``wrap_up_s`` (§4)."""
+        pause = self.settings.wrap_up_s
+        if pause <= 0:
+            return
+        counsellor.wrap_up_until = now + pause
+        self._schedule(
+            counsellor.wrap_up_until,
+            _Timer.WRAP_UP,
+            str(counsellor.account.id),
+            counsellor.wrap_up_until,
+        )
+        if counsellor.conn is not None:
+            out.append(self._status_effect(counsellor, now))
 
     def _schedule(self, at: float, kind: _Timer, key: str, stamp: float | None) -> None:
         self._timer_seq += 1
@@ -510,10 +682,15 @@ class Switchboard:
                 for open_chat in list(counsellor.chats.values()):
                     self._end_active(open_chat, ChatEvent.COUNSELLOR_LOST, now, out)
                 del self._counsellors[counsellor.account.id]
+                self._help.close(counsellor.account.id)
                 self._match(now, out)
         elif kind is _Timer.OFFER:
             offer = self._chats.get(key)
-            if offer is not None and offer.state is ChatState.OFFERED:
+            if (
+                offer is not None
+                and offer.state in (ChatState.OFFERED, ChatState.TRANSFERRING)
+                and offer.offered_at == stamp
+            ):
                 self._withdraw(offer, ChatEvent.OFFER_TIMEOUT, now, out)
                 self._match(now, out)
         elif kind is _Timer.FALLBACK:
@@ -523,6 +700,12 @@ class Switchboard:
                 if seeker.state is SeekerState.WAITING:
                     self._add_to_fallback(seeker, seeker.fallback)
                     self._match(now, out)
+        elif kind is _Timer.WRAP_UP:
+            counsellor = self._counsellors.get(int(key))
+            if counsellor is not None and counsellor.wrap_up_until == stamp:
+                if counsellor.conn is not None:
+                    out.append(self._status_effect(counsellor, now))
+                self._match(now, out)
 
     def _enqueue(
         self,
@@ -628,7 +811,7 @@ class Switchboard:
     def _match(self, now: float, out: list[Effect]) -> None:
         if not self._seekers:
             return
-        free = [c for c in self._counsellors.values() if c.is_free()]
+        free = [c for c in self._counsellors.values() if c.is_free(now)]
         if not free:
             return
         free.sort(key=lambda c: (len(c.chats), c.free_since))
@@ -640,26 +823,37 @@ class Switchboard:
     def _offer(
         self, counsellor: Counsellor, seeker: Seeker, language: str, now: float, out: list[Effect]
     ) -> None:
-        assert counsellor.conn is not None
         chat = Chat(new_chat_id(self._ids), language, seeker, counsellor)
         self._queues[seeker.language].remove(seeker.token)
         seeker.state = next_seeker_state(seeker.state, SeekerEvent.OFFER)
         seeker.chat = chat
-        counsellor.offer = chat
         self._chats[chat.id] = chat
-        self._schedule(now + self.settings.offer_timeout_s, _Timer.OFFER, chat.id, None)
+        self._offer_chat(counsellor, chat, int(now - seeker.queued_at), now, out)
+
+    def _offer_chat(
+        self, counsellor: Counsellor, chat: Chat, waited_s: int, now: float, out: list[Effect]
+    ) -> None:
+        """Offer ``chat`` to ``counsellor``: a seeker from the queue, or a transfer."""
+        assert counsellor.conn is not None
+        counsellor.offer = chat
+        chat.offered_at = now
+        self._schedule(now + self.settings.offer_timeout_s, _Timer.OFFER, chat.id, now)
         out.append(
             Offered(
                 counsellor.conn,
                 chat.id,
-                language,
-                int(now - seeker.queued_at),
+                chat.language,
+                waited_s,
                 int(self.settings.offer_timeout_s),
+                chat.transfer_from,
             )
         )
 
     def _withdraw(self, chat: Chat, event: ChatEvent, now: float, out: list[Effect]) -> None:
         """An offer that will not become a chat. The seeker goes back to the front."""
+        if chat.state is ChatState.TRANSFERRING:
+            self._transfer_failed(chat, event, now, out)
+            return
         chat.state = next_chat_state(chat.state, event)
         del self._chats[chat.id]
         counsellor = chat.counsellor
@@ -670,15 +864,27 @@ class Switchboard:
             out.append(OfferWithdrawn(staff_conn, chat.id, reason))
         if event in (ChatEvent.DECLINE, ChatEvent.OFFER_TIMEOUT) and staff_conn is not None:
             counsellor.status = Status.AWAY  # not at their desk: don't offer them the next one
-            out.append(self._status_effect(counsellor))
+            out.append(self._status_effect(counsellor, now))
         seeker = chat.seeker
         seeker.chat = None
         if event not in (ChatEvent.SEEKER_LEFT, ChatEvent.SEEKER_GONE):
             seeker.state = next_seeker_state(seeker.state, SeekerEvent.OFFER_WITHDRAWN)
             self._enqueue(seeker, front=True, now=now, out=out, offer_withdrawn=True)
 
-    def _end_active(self, chat: Chat, event: ChatEvent, now: float, out: list[Effect]) -> None:
-        """End an open chat; tell whoever did not cause it."""
+    def _end_active(
+        self,
+        chat: Chat,
+        event: ChatEvent,
+        now: float,
+        out: list[Effect],
+        *,
+        language: str | None = None,
+    ) -> None:
+        """End an open chat; tell whoever did not cause it. ``language``: the queue a
+        seeker transferred to another language goes to (``TRANSFERRED``)."""
+        if chat.state is ChatState.TRANSFERRING:  # the seeker left while it was offered
+            self._transfer_failed(chat, event, now, out)
+            return
         chat.state = next_chat_state(chat.state, event)
         del self._chats[chat.id]
         counsellor = chat.counsellor
@@ -692,24 +898,39 @@ class Switchboard:
                 counsellor.recently_closed.append(chat.id)
             else:
                 counsellor.lingering.append((chat, reason))
+            self._start_wrap_up(counsellor, now, out)
         seeker = chat.seeker
-        if event in (ChatEvent.SEEKER_LEFT, ChatEvent.SEEKER_GONE):
+        if event in _SEEKER_ENDS:
             return  # the caller removes the seeker
-        seeker.chat = None
-        if event in (ChatEvent.HANDED_BACK, ChatEvent.COUNSELLOR_LOST):
-            seeker.state = next_seeker_state(seeker.state, SeekerEvent.REQUEUED)
-            excluded, who = seeker.excluded, counsellor.account.id
-            handed_back = event is ChatEvent.HANDED_BACK
-            if handed_back and who not in excluded and len(excluded) < MAX_EXCLUDED:
-                seeker.excluded = (*excluded, who)
-            if seeker.conn is not None:
-                out.append(Requeued(seeker.conn, reason))
-                seeker.recently_closed = remember_closed(seeker.recently_closed, chat.id)
-            else:
-                seeker.lingering = (chat, reason)
-            self._enqueue(seeker, front=True, now=now, out=out)
+        if event in (ChatEvent.HANDED_BACK, ChatEvent.COUNSELLOR_LOST, ChatEvent.TRANSFERRED):
+            exclude = event is not ChatEvent.COUNSELLOR_LOST
+            self._requeue(
+                chat,
+                reason,
+                counsellor.account.id if exclude else None,
+                language or seeker.language,
+                now,
+                out,
+            )
             return
+        seeker.chat = None
         seeker.state = next_seeker_state(seeker.state, SeekerEvent.CHAT_ENDED)
+        if event is ChatEvent.BLOCKED:
+            # A neutral goodbye without a feedback ticket; the token goes at once, even
+            # when the seeker is offline, and with it the envelopes they did not get.
+            if seeker.conn is not None:
+                out.append(
+                    ChatClosed(
+                        seeker.conn,
+                        chat.id,
+                        ChatEvent.COUNSELLOR_ENDED.value,
+                        chat.language,
+                        feedback=False,
+                    )
+                )
+                out.append(CloseConnection(seeker.conn, CLOSE_NORMAL, "chat ended"))
+            self._forget_seeker(seeker)
+            return
         if seeker.conn is not None:
             out.append(ChatClosed(seeker.conn, chat.id, reason, chat.language))
             out.append(CloseConnection(seeker.conn, CLOSE_NORMAL, "chat ended"))
@@ -722,6 +943,77 @@ class Switchboard:
             # has passed, so that a resume replays them (docs/protocol.md §3).
             seeker.recently_closed = remember_closed(seeker.recently_closed, chat.id)
         seeker.lingering = (chat, reason)  # told on resume; forgotten after the grace period
+
+    def _requeue(
+        self,
+        chat: Chat,
+        reason: str,
+        exclude: int | None,
+        language: str,
+        now: float,
+        out: list[Effect],
+    ) -> None:
+        """The chat is over but the seeker is not: back to the front of ``language``'s
+        queue, away from counsellor ``exclude`` (who handed them on)."""
+        seeker = chat.seeker
+        seeker.chat = None
+        seeker.state = next_seeker_state(seeker.state, SeekerEvent.REQUEUED)
+        excluded = seeker.excluded
+        if exclude is not None and exclude not in excluded and len(excluded) < MAX_EXCLUDED:
+            seeker.excluded = (*excluded, exclude)
+        if language != seeker.language:
+            seeker.language = language
+            if seeker.fallback == language:
+                seeker.fallback = None
+        if seeker.conn is not None:
+            out.append(Requeued(seeker.conn, reason))
+            seeker.recently_closed = remember_closed(seeker.recently_closed, chat.id)
+        else:
+            seeker.lingering = (chat, reason)
+        self._enqueue(seeker, front=True, now=now, out=out)
+
+    def _accept_transfer(self, counsellor: Counsellor, chat: Chat, now: float) -> list[Effect]:
+        """The colleague takes the chat over: same id, same sequence numbers (§2.4)."""
+        assert counsellor.conn is not None
+        conn = counsellor.conn
+        chat.state = next_chat_state(chat.state, ChatEvent.ACCEPT)
+        chat.transfer_from = None
+        counsellor.offer = None
+        counsellor.chats[chat.id] = chat
+        out: list[Effect] = [ChatOpened(conn, chat.id, chat.language, chat.to_seeker.accepted)]
+        # Everything the seeker sent that nobody acknowledged, including what counsellor 1
+        # left unread (an older epoch: the colleague acknowledges it without reading it).
+        out.extend(Deliver(conn, chat.id, s, p) for s, p in chat.to_counsellor.unacked())
+        out.append(Delivered(conn, chat.id, chat.to_seeker.acked))
+        seeker_conn = chat.seeker.conn
+        if seeker_conn is not None:
+            out.append(PeerPresence(seeker_conn, chat.id, True))
+        else:
+            out.append(PeerPresence(conn, chat.id, False))
+        self._match(now, out)
+        return out
+
+    def _transfer_failed(self, chat: Chat, event: ChatEvent, now: float, out: list[Effect]) -> None:
+        """A transfer the colleague declined, let time out, or was lost or barred for, or
+        that the seeker left: the chat ends; the seeker goes back to the front of the
+        chat's language queue (``transfer_failed``)."""
+        chat.state = next_chat_state(chat.state, event)
+        del self._chats[chat.id]
+        target = chat.counsellor
+        target.offer = None
+        chat.transfer_from = None
+        staff_conn = target.conn
+        if staff_conn is not None and event is not ChatEvent.DECLINE:
+            reason = _WITHDRAW_REASONS.get(event, "seeker_left")
+            out.append(OfferWithdrawn(staff_conn, chat.id, reason))
+        if event is ChatEvent.OFFER_TIMEOUT and staff_conn is not None:
+            target.status = Status.AWAY  # not at their desk (a decline is an answer: no change)
+            out.append(self._status_effect(target, now))
+        if event in _SEEKER_ENDS:
+            self._record(chat, event.value, now, out)
+            return  # the caller removes the seeker
+        self._record(chat, TRANSFER_FAILED, now, out)
+        self._requeue(chat, TRANSFER_FAILED, None, chat.language, now, out)
 
     def _drop_seeker(self, seeker: Seeker, event: ChatEvent, now: float, out: list[Effect]) -> None:
         """The seeker left (or is gone after the grace period) in whatever state."""

@@ -32,11 +32,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from helpline.errors import StoreError
 from helpline.store._base import DRIVER_ERRORS, WRITE_OPTION, Transactions, store_error
 from helpline.store.accounts import AccountRepository
+from helpline.store.canned import CannedRepository
 from helpline.store.chat_stats import ChatStatsRepository
 from helpline.store.feedback import FeedbackRepository
 from helpline.store.identity import IdentityRepository
 from helpline.store.sessions import SessionRepository
 from helpline.store.settings import SettingsRepository
+from helpline.store.totp import TotpRepository
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Any constant will do; it only has to be the same in every process.
@@ -133,6 +135,8 @@ class Database:
     identity: IdentityRepository
     settings: SettingsRepository
     feedback: FeedbackRepository
+    totp: TotpRepository
+    canned: CannedRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -143,6 +147,8 @@ class Database:
         self.identity = IdentityRepository(self._tx)
         self.settings = SettingsRepository(self._tx)
         self.feedback = FeedbackRepository(self._tx)
+        self.totp = TotpRepository(self._tx)
+        self.canned = CannedRepository(self._tx)
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True) -> Database:

@@ -137,3 +137,40 @@ feedback_counts = sa.Table(
     sa.CheckConstraint("answer IN ('helpful', 'somewhat', 'not_helpful')", name="answer"),
     sa.CheckConstraint("count > 0", name="count"),
 )
+
+# A staff member's second factor (RFC 6238 TOTP), one row per account that has
+# begun enrolling. ``secret`` is set once a code confirmed it (TOTP is then on);
+# ``pending_secret`` is an enrolment not yet confirmed. Both are sealed
+# (XSalsa20-Poly1305) under a key derived from the server secret in ``settings``,
+# so a copy of this table alone does not give the codes. ``last_step`` is the
+# newest 30-second time step whose code was accepted: a code works once.
+TOTP_SEALED_MAX = 128
+
+staff_totp = sa.Table(
+    "staff_totp",
+    metadata,
+    sa.Column(
+        "account_id",
+        sa.Integer,
+        sa.ForeignKey("staff_accounts.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("secret", sa.LargeBinary(TOTP_SEALED_MAX), nullable=True),
+    sa.Column("pending_secret", sa.LargeBinary(TOTP_SEALED_MAX), nullable=True),
+    sa.Column("last_step", sa.BigInteger, nullable=True),
+)
+
+# Canned responses: texts a counsellor may insert into a chat, per queue
+# language, managed by supervisors. Written by staff, never by seekers.
+CANNED_TITLE_MAX = 80
+CANNED_TEXT_MAX = 2000
+
+canned_responses = sa.Table(
+    "canned_responses",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("language", sa.String(16), nullable=False, index=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("title", sa.String(CANNED_TITLE_MAX), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+)

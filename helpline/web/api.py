@@ -3,7 +3,8 @@ error answers, sessions and roles.
 
 A handler raises :class:`ApiError`; :func:`api_route` (which every API route is
 wrapped in, :func:`api_routes`) turns it into ``{"error": code, ...}`` with its
-status, and refuses state-changing requests from a foreign ``Origin`` first.
+status, and refuses state-changing requests from a foreign ``Origin`` or
+without the session's CSRF token first.
 Request bodies are read with a size limit and checked field by field into
 typed values here, so that no raw ``dict`` travels further than the handler
 that read it.
@@ -12,13 +13,15 @@ that read it.
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 import json
 import time
 from collections.abc import Awaitable, Callable, Collection
 
 from aiohttp import web
 
-from crypto.encoding import b64u_decode
+from crypto.encoding import b64u_decode, b64u_encode
 from crypto.errors import CryptoError
 from helpline.core.staff import Role, StaffAccount
 from helpline.web.keys import CONFIG, DATABASE
@@ -27,7 +30,18 @@ from helpline.web.security import STATE_CHANGING, origin_allowed
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 SESSION_COOKIE = "helpline_session"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_LABEL = b"HLP1/csrf"
 MAX_BODY = 16 * 1024
+#: Routes that never use the staff session, so need no CSRF token even when a browser
+#: sends the cookie along: a login (it proves itself with the login secret, and the
+#: browser may still hold a stale cookie) and the seeker page's feedback (the page
+#: shares the origin, and a counsellor trying it out carries the cookie).
+SESSIONLESS = frozenset({"/api/login", "/api/feedback"})
+
+#: The server secret (32 random bytes kept in the database, ``settings``): the key of
+#: the CSRF tokens, the fake salts and the TOTP sealing key, each with its own label.
+SERVER_SECRET = web.AppKey("server_secret", bytes)
 
 
 class ApiError(Exception):
@@ -49,10 +63,33 @@ class ApiError(Exception):
         )
 
 
-def api_route(handler: Handler) -> Handler:
+def csrf_token(secret: bytes, session_token: str) -> str:
+    """The CSRF token of a session: b64u(HMAC-SHA256(secret, "HLP1/csrf" ‖ token)).
+
+    Stateless: nothing is stored, and it lives exactly as long as the session.
+    A page of another site cannot read it (the login answer and ``GET /api/me``
+    are same-origin JSON), so it cannot send it either (docs/protocol.md §6.3).
+    """
+    mac = hmac.new(secret, CSRF_LABEL + session_token.encode("utf-8"), hashlib.sha256)
+    return b64u_encode(mac.digest())
+
+
+def csrf_allowed(request: web.Request) -> bool:
+    """True when the request has no session cookie, or the header carries its token."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return True
+    given = request.headers.get(CSRF_HEADER, "")
+    expected = csrf_token(request.app[SERVER_SECRET], token)
+    return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("ascii"))
+
+
+def api_route(handler: Handler, *, csrf: bool = True) -> Handler:
     """The staff API's rules around one handler: a state-changing request from a
-    foreign ``Origin`` is refused with 403 ``bad_origin`` (docs/protocol.md §6.3),
-    and an :class:`ApiError` becomes its answer.
+    foreign ``Origin`` is refused with 403 ``bad_origin``, one with the session
+    cookie but without its CSRF token (``csrf``: unless the route never uses the
+    session) with 403 ``bad_csrf`` (docs/protocol.md §6.3), and an
+    :class:`ApiError` becomes its answer.
 
     A wrapper per API route rather than application middlewares: a middleware
     wraps every handler, WebSocket handlers included, and its frame then stays
@@ -61,8 +98,11 @@ def api_route(handler: Handler) -> Handler:
 
     @functools.wraps(handler)
     async def api_handler(request: web.Request) -> web.StreamResponse:
-        if request.method in STATE_CHANGING and not origin_allowed(request):
-            return web.json_response({"error": "bad_origin"}, status=403)
+        if request.method in STATE_CHANGING:
+            if not origin_allowed(request):
+                return web.json_response({"error": "bad_origin"}, status=403)
+            if csrf and not csrf_allowed(request):
+                return web.json_response({"error": "bad_csrf"}, status=403)
         try:
             return await handler(request)
         except ApiError as exc:
@@ -72,14 +112,20 @@ def api_route(handler: Handler) -> Handler:
 
 
 def api_routes(*tables: web.RouteTableDef) -> list[web.RouteDef]:
-    """The routes of ``tables``, each handler wrapped in :func:`api_route`."""
+    """The routes of ``tables``, each handler wrapped in :func:`api_route` (with the
+    CSRF check unless its path is in :data:`SESSIONLESS`)."""
     wrapped = []
     for table in tables:
         for route in table:
             assert isinstance(route, web.RouteDef)
             assert not isinstance(route.handler, type)  # functions, not class-based views
             wrapped.append(
-                web.RouteDef(route.method, route.path, api_route(route.handler), route.kwargs)
+                web.RouteDef(
+                    route.method,
+                    route.path,
+                    api_route(route.handler, csrf=route.path not in SESSIONLESS),
+                    route.kwargs,
+                )
             )
     return wrapped
 

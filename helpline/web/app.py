@@ -27,7 +27,16 @@ from helpline.config import Config
 from helpline.logging import configure_logging
 from helpline.service import load_service
 from helpline.store.engine import Database
-from helpline.web import identity_api, service_api, sockets, staff_api, static
+from helpline.web import (
+    colleagues_api,
+    identity_api,
+    service_api,
+    sockets,
+    staff_api,
+    static,
+    totp_api,
+    workspace_api,
+)
 from helpline.web.api import api_routes
 from helpline.web.feedback import FeedbackTally
 from helpline.web.hub import Hub
@@ -114,6 +123,8 @@ def create_app(config: Config) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_routes(api_routes(staff_api.routes, identity_api.routes, service_api.routes))
     app.router.add_routes(sockets.routes)
+    app.router.add_routes(api_routes(colleagues_api.routes))
+    app.router.add_routes(api_routes(totp_api.routes, workspace_api.routes))
     static.setup(app)
     return app
 

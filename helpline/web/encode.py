@@ -32,10 +32,10 @@ def _frame(effect: fx.Effect, role: str) -> wire.ServerFrame:
             return wire.Resumed(state=state, chat_id=chat_id, accepted_seq=accepted)
         case fx.QueuePosition(language=language, position=position, estimated_wait_s=estimate):
             return wire.QueueUpdate(language=language, position=position, estimated_wait_s=estimate)
-        case fx.ChatOpened(chat_id=chat_id, language=language):
+        case fx.ChatOpened(chat_id=chat_id, language=language, accepted_seq=accepted):
             if role == SEEKER:
                 return wire.SeekerMatched(chat_id=chat_id)
-            return wire.StaffMatched(chat_id=chat_id, language=language)
+            return wire.StaffMatched(chat_id=chat_id, language=language, accepted_seq=accepted)
         case fx.PeerPresence(chat_id=chat_id, connected=connected):
             return wire.Peer(chat_id=chat_id, connected=connected)
         case fx.Requeued(reason=reason):
@@ -58,13 +58,31 @@ def _frame(effect: fx.Effect, role: str) -> wire.ServerFrame:
                     )
                     for c in effect.chats
                 ),
+                wrap_up_s=effect.wrap_up_s,
             )
         case fx.StaffStatus(status=status, languages=languages, capacity=capacity):
-            return wire.StatusUpdate(status=status, languages=languages, capacity=capacity)
+            return wire.StatusUpdate(
+                status=status, languages=languages, capacity=capacity, wrap_up_s=effect.wrap_up_s
+            )
         case fx.Offered(chat_id=chat_id, language=language, waited_s=waited, expires_in_s=expires):
             return wire.Offer(
-                chat_id=chat_id, language=language, waited_s=waited, expires_in_s=expires
+                chat_id=chat_id,
+                language=language,
+                waited_s=waited,
+                expires_in_s=expires,
+                transfer_from=effect.transfer_from,
             )
+        case fx.QueueFigures(languages=figures):
+            return wire.QueueFigures(
+                languages=tuple(
+                    wire.QueueFigure(
+                        language=f.language, waiting=f.waiting, longest_wait_s=f.longest_wait_s
+                    )
+                    for f in figures
+                )
+            )
+        case fx.HelpState(on=on, since=since, acknowledged=acknowledged):
+            return wire.HelpState(on=on, since=since, acknowledged=acknowledged)
         case fx.OfferWithdrawn(chat_id=chat_id, reason=reason):
             return wire.OfferWithdrawn(chat_id=chat_id, reason=reason)
     raise TypeError(f"no frame for {type(effect).__name__}")

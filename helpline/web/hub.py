@@ -90,6 +90,7 @@ def core_settings(config: Config) -> CoreSettings:
         max_waiting=config.max_waiting,
         window_frames=config.window_frames,
         window_bytes=config.window_bytes,
+        wrap_up_s=config.wrap_up_s,
     )
 
 
@@ -373,8 +374,28 @@ class Hub:
             if frame.outcome is not None and frame.outcome not in self.config.outcomes:
                 raise ProtocolError("unknown outcome code", code="bad_field")
             return sb.counsellor_end(conn, frame.chat_id, frame.outcome, now)
-        assert isinstance(frame, wire.Requeue)
-        return sb.counsellor_requeue(conn, frame.chat_id, now)
+        if isinstance(frame, wire.Requeue):
+            return sb.counsellor_requeue(conn, frame.chat_id, now)
+        if isinstance(frame, wire.TransferTo):
+            return sb.counsellor_transfer(
+                conn, frame.chat_id, frame.to, frame.seq, frame.payload, now
+            )
+        if isinstance(frame, wire.TransferLanguage):
+            if not self._queue_open(frame.language, now):  # hours, as for join
+                raise ProtocolError("that queue is closed now", code="not_allowed")
+            return sb.counsellor_transfer_language(conn, frame.chat_id, frame.language, now)
+        if isinstance(frame, wire.Block):
+            return sb.counsellor_block(conn, frame.chat_id, now)
+        assert isinstance(frame, wire.HelpRequest)
+        return sb.counsellor_help(conn, frame.on, now)
+
+    def acknowledge_help(self, username: str) -> bool:
+        """A supervisor acknowledged ``username``'s help request (§6.4); False: none open."""
+        effects = self.switchboard.acknowledge_help(username)
+        if effects is None:
+            return False
+        self.run(effects)
+        return True
 
     def staff_connected(self, conn: Connection, account: StaffAccount) -> None:
         now = self.clock()
@@ -436,9 +457,10 @@ class Hub:
                     target.send(encode_effect(effect, target.role))
 
     def _seeker_chat_ended(self, effect: ChatClosed) -> str:
-        """The seeker's ``chat_ended`` with a feedback ticket (null when feedback is off)."""
+        """The seeker's ``chat_ended`` with a feedback ticket (null when feedback is off,
+        and for a blocked chat: no ticket is made for it at all)."""
         ticket = None
-        if self.service.feedback:
+        if self.service.feedback and effect.feedback:
             ticket = self.tickets.issue(effect.language, self.clock(), effect.chat_id)
         return wire.SeekerChatEnded(
             chat_id=effect.chat_id, reason=effect.reason, feedback=ticket
@@ -524,6 +546,9 @@ def _echo(
     """The refused relay's (or ack's) seq and chat id, for the error frame (§2.5)."""
     if frame is None:  # refused while decoding: the decoder kept the seq if it could read it
         return (exc.seq if isinstance(exc, wire.FrameError) else None), None
-    if isinstance(frame, wire.SeekerRelay | wire.StaffRelay | wire.SeekerAck | wire.StaffAck):
-        return frame.seq, frame.chat_id
+    if isinstance(
+        frame,
+        wire.SeekerRelay | wire.StaffRelay | wire.SeekerAck | wire.StaffAck | wire.TransferTo,
+    ):
+        return frame.seq, frame.chat_id  # a refused transfer's envelope was not taken either
     return None, None

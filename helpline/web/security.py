@@ -15,9 +15,16 @@ carries ``X-Frame-Options``: it cannot name several origins, and a browser that
 honoured it would refuse what ``frame-ancestors`` allows. CSP is the one rule.
 A handler that sets its own ``Content-Security-Policy`` keeps it (``setdefault``);
 the page's handler should then build it with :func:`page_csp`.
+
+The counsellor workspace (:data:`STAFF_PATHS`) is never framed; its policy,
+:func:`staff_csp`, names the server's own ``ws:``/``wss:`` origin in
+``connect-src`` as well, for browsers whose ``'self'`` does not cover
+WebSockets yet, and lets it show images of its own origin (the TOTP QR code).
 """
 
 from __future__ import annotations
+
+import re
 
 from aiohttp import web
 
@@ -28,6 +35,10 @@ STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 #: The seeker's page: the only documents other sites may frame (the service's embed origins).
 PAGE_PATHS = frozenset({"/"})
+#: The counsellor workspace's page.
+STAFF_PATHS = frozenset({"/staff/"})
+# A Host header that can go into a policy as it is (no ';', quotes or spaces).
+_HOST_RE = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
 _CSP_BASE = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -48,6 +59,16 @@ def page_csp(service: Service) -> str:
     """The seeker page's Content-Security-Policy: as every other response's, except that
     the page itself and the service's ``embed_origins`` may frame it."""
     return _CSP_BASE + " ".join(("frame-ancestors 'self'", *service.embed_origins))
+
+
+def staff_csp(request: web.Request) -> str:
+    """The workspace page's Content-Security-Policy: every other response's, with the
+    own origin's WebSocket scheme in ``connect-src``; never framed."""
+    connect = "connect-src 'self'"
+    host = request.host
+    if _HOST_RE.fullmatch(host):
+        connect += f" {'wss' if is_https(request) else 'ws'}://{host}"
+    return _CSP_BASE.replace("connect-src 'self'", connect) + "frame-ancestors 'none'"
 
 
 def origin_allowed(request: web.Request) -> bool:
@@ -74,6 +95,8 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
         return
     if request.path in PAGE_PATHS:
         response.headers.setdefault("Content-Security-Policy", request.app[PAGE_CSP])
+    elif request.path in STAFF_PATHS:
+        response.headers.setdefault("Content-Security-Policy", staff_csp(request))
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     if request.path.startswith("/api/"):

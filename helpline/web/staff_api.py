@@ -1,5 +1,9 @@
 """Staff HTTP API: salt, login, logout, who am I, password change (docs/protocol.md §6).
 
+A login of an account with a second factor (:mod:`helpline.web.totp`) also
+needs the current 6-digit code, asked for only once the login secret checked
+out (401 ``totp_required``); a wrong or used code counts as a failed login.
+
 The server never receives a password. The client fetches the account's salt
 and iteration count (``GET /api/salt``), derives a 32-byte *login secret* with
 PBKDF2 (``crypto.password``) and sends that; the server keeps only an Argon2id
@@ -30,17 +34,27 @@ from helpline.store.accounts import KdfParams
 from helpline.store.models import KDF_SALT_BYTES
 from helpline.store.passwords import hash_secret, verify_secret
 from helpline.store.settings import FAKE_SALT_SECRET
+from helpline.web import totp
 from helpline.web.api import (
+    SERVER_SECRET,
     SESSION_COOKIE,
     ApiError,
     Body,
+    csrf_token,
     current_account,
     signed_in,
 )
 from helpline.web.keys import CONFIG, DATABASE, HUB
 from helpline.web.security import is_https
 
-__all__ = ["SESSION_COOKIE", "current_account", "routes", "setup_login"]
+__all__ = [
+    "LOGIN_LIMITER",
+    "SESSION_COOKIE",
+    "current_account",
+    "rate_limited",
+    "routes",
+    "setup_login",
+]
 
 MAX_LOGIN_BODY = 4096
 MAX_USERNAME = 64
@@ -72,7 +86,8 @@ async def setup_login(app: web.Application) -> None:
     )
     # Verified against for unknown usernames, so that they cost as much as a wrong secret.
     app[DUMMY_HASH] = await hash_secret(bytes(SECRET_BYTES), config.password_cost)
-    app[FAKE_SALT_KEY] = await app[DATABASE].settings.secret(FAKE_SALT_SECRET)
+    # One server secret, used with a label per purpose (fake salts, CSRF, TOTP sealing).
+    app[SERVER_SECRET] = app[FAKE_SALT_KEY] = await app[DATABASE].settings.secret(FAKE_SALT_SECRET)
 
 
 def fake_salt(key: bytes, username: str) -> bytes:
@@ -81,7 +96,7 @@ def fake_salt(key: bytes, username: str) -> bytes:
     return digest[:KDF_SALT_BYTES]
 
 
-def _rate_limited(wait: float) -> ApiError:
+def rate_limited(wait: float) -> ApiError:
     return ApiError(429, "rate_limited", retry_after_s=int(wait) + 1)
 
 
@@ -91,7 +106,7 @@ async def salt(request: web.Request) -> web.Response:
     if not 0 < len(username) <= MAX_USERNAME or "\x00" in username:
         raise ApiError(400, "bad_field", field="username")
     if not request.app[SALT_LIMITER].take(time.time()):
-        raise _rate_limited(0)
+        raise rate_limited(0)
     found = await request.app[DATABASE].accounts.kdf_params(username)
     if found is None:
         found = KdfParams(
@@ -102,13 +117,18 @@ async def salt(request: web.Request) -> web.Response:
 
 @routes.post("/api/login")
 async def login(request: web.Request) -> web.Response:
-    body = await Body.read(request, ("username", "secret"), MAX_LOGIN_BODY)
+    body = await Body.read(request, ("username", "secret", "totp"), MAX_LOGIN_BODY)
     username = body.text("username", MAX_USERNAME)
     secret = body.data("secret", SECRET_BYTES)
+    code = None
+    if body.has("totp"):
+        code = body.text("totp", totp.DIGITS)
+        if not totp.is_code(code):
+            raise ApiError(400, "bad_field", field="totp")
     limiter = request.app[LOGIN_LIMITER]
     wait = limiter.retry_after(username, time.time())
     if wait > 0:
-        raise _rate_limited(wait)
+        raise rate_limited(wait)
     # Count the attempt as a failure before the slow check, so that parallel guesses
     # are counted too; a success clears it.
     limiter.failed(username, time.time())
@@ -118,12 +138,17 @@ async def login(request: web.Request) -> web.Response:
     ok = await verify_secret(stored, secret)
     if found is None or not ok or found[0].disabled:
         raise ApiError(401, "bad_credentials")
-    limiter.succeeded(username)
     account = found[0]
+    # Only now, with the right secret, does the answer say a code is needed.
+    await _check_login_code(request, account.id, code)
+    limiter.succeeded(username)
     token = await database.sessions.create(account.id, time.time(), verified_hash=stored)
     if token is None:  # the password changed while this login was being checked
         raise ApiError(401, "bad_credentials")
-    response = web.json_response({"username": account.username, "role": account.role.value})
+    csrf = csrf_token(request.app[SERVER_SECRET], token)
+    response = web.json_response(
+        {"username": account.username, "role": account.role.value, "csrf": csrf}
+    )
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -133,6 +158,25 @@ async def login(request: web.Request) -> web.Response:
         path="/",
     )
     return response
+
+
+async def _check_login_code(request: web.Request, account_id: int, code: str | None) -> None:
+    """Nothing when the account has no second factor or ``code`` is fresh and right;
+    else 401 ``totp_required`` or ``bad_code`` (the attempt stays counted as failed)."""
+    database = request.app[DATABASE]
+    record = await database.totp.get(account_id)
+    if record is None or record.secret is None:
+        return
+    if code is None:
+        raise ApiError(401, "totp_required")
+    key = totp.sealing_key(request.app[SERVER_SECRET])
+    try:
+        secret = totp.unseal(key, record.secret)
+    except totp.SealError:
+        raise ApiError(401, "bad_code") from None
+    step = totp.matching_step(secret, code, time.time())
+    if step is None or not await database.totp.use_step(account_id, step):
+        raise ApiError(401, "bad_code")
 
 
 @routes.post("/api/password")
@@ -162,7 +206,7 @@ async def change_password(request: web.Request) -> web.Response:
     limiter = request.app[LOGIN_LIMITER]
     wait = limiter.retry_after(account.username, time.time())
     if wait > 0:
-        raise _rate_limited(wait)
+        raise rate_limited(wait)
     stored = await database.accounts.password_hash(account.id)
     if stored is None or not await verify_secret(stored, secret):
         limiter.failed(account.username, time.time())
@@ -198,11 +242,14 @@ async def logout(request: web.Request) -> web.Response:
 @routes.get("/api/me")
 async def me(request: web.Request) -> web.Response:
     account = await signed_in(request)
+    token = request.cookies.get(SESSION_COOKIE, "")
     return web.json_response(
         {
             "username": account.username,
             "role": account.role.value,
             "languages": list(account.languages),
             "capacity": account.capacity,
+            "totp": await request.app[DATABASE].totp.enabled(account.id),
+            "csrf": csrf_token(request.app[SERVER_SECRET], token),
         }
     )

@@ -14,6 +14,14 @@ style sheet with its ``integrity`` hash, filled in at start, so the browser
 runs exactly the files this server read (modules through
 ``<link rel="modulepreload" integrity=…>``). All URLs are relative to the
 page's own origin: the same page works on an onion address.
+
+The counsellor workspace is served the same way at ``/staff/`` from the
+checkout's top-level ``counsellor_ui/`` (``index.html``, ``staff.css``,
+``js/*.mjs``, ``locales/*.json``; its files under ``/static/staff/``). It is
+not a Python package: like ``node_modules``, it is found next to ``crypto/``,
+which an editable install (``pip install -e .``, what ``make setup`` does)
+leaves in the checkout. Without it the server starts all the same, with a
+warning, and ``/staff/`` answers 404.
 """
 
 from __future__ import annotations
@@ -33,7 +41,9 @@ log = logging.getLogger(__name__)
 CRYPTO_JS = Path(crypto.__file__).resolve().parent / "js"
 SEEKER_PAGE = Path(__file__).resolve().parent / "seeker_page"
 LOCALES = SEEKER_PAGE / "locales"
-TWEETNACL = Path(crypto.__file__).resolve().parent.parent / "node_modules" / "tweetnacl"
+CHECKOUT = Path(crypto.__file__).resolve().parent.parent
+TWEETNACL = CHECKOUT / "node_modules" / "tweetnacl"
+COUNSELLOR_UI = CHECKOUT / "counsellor_ui"
 JS_TYPE = "text/javascript"
 CSS_TYPE = "text/css"
 JSON_TYPE = "application/json"
@@ -42,11 +52,18 @@ ASSETS_MARK = "<!-- helpline:assets -->"
 NACL_URL = "/static/vendor/tweetnacl/nacl-fast.min.js"
 ENTRY_URL = "/static/seeker/js/app.mjs"
 STYLE_URL = "/static/seeker/seeker.css"
+STAFF_ENTRY_URL = "/static/staff/js/app.mjs"
+STAFF_STYLE_URL = "/static/staff/staff.css"
+#: The one module of the seeker page the workspace imports too.
+DELIVERY_URL = "/static/seeker/js/delivery.mjs"
+#: The HTML pages, by URL path (each in the bundle when it exists).
+PAGES = ("/", "/staff/")
 # Test and benchmark helpers stay out of what browsers get.
 NOT_SERVED = ("bench.mjs", "negative.mjs")
 
 STATIC_FILES = web.AppKey("static_files", dict)
 SEEKER_HTML = web.AppKey("seeker_html", bytes)
+STAFF_HTML = web.AppKey("staff_html", bytes)  # empty: no counsellor_ui/ in this checkout
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,37 +97,105 @@ def collect() -> dict[str, StaticFile]:
             files[f"/static/seeker/js/{path.name}"] = _load(path, JS_TYPE)
     for path in sorted(LOCALES.glob("*.json")):
         files[f"/static/seeker/locales/{path.name}"] = _load(path, JSON_TYPE)
+    files.update(_collect_staff(COUNSELLOR_UI))
     return files
 
 
-def seeker_html(files: dict[str, StaticFile]) -> bytes:
-    """The page's HTML with every asset named with its integrity hash.
+def _collect_staff(root: Path) -> dict[str, StaticFile]:
+    if not (root / "index.html").is_file() or not (root / "js" / "app.mjs").is_file():
+        log.warning("%s/index.html or js/app.mjs is missing: /staff/ is not served", root)
+        return {}
+    files: dict[str, StaticFile] = {}
+    if (root / "staff.css").is_file():
+        files[STAFF_STYLE_URL] = _load(root / "staff.css", CSS_TYPE)
+    for path in sorted((root / "js").glob("*.mjs")):
+        if not path.name.endswith(".test.mjs") and path.name not in NOT_SERVED:
+            files[f"/static/staff/js/{path.name}"] = _load(path, JS_TYPE)
+    for path in sorted((root / "locales").glob("*.json")):
+        files[f"/static/staff/locales/{path.name}"] = _load(path, JSON_TYPE)
+    return files
+
+
+def _page_html(
+    template: str,
+    files: dict[str, StaticFile],
+    *,
+    style_url: str,
+    entry_url: str,
+    modules: list[str],
+    name: str,
+) -> bytes:
+    """A page's HTML with every asset named with its integrity hash.
 
     The classic tweetnacl script comes first (it sets ``self.nacl``; module
     scripts are deferred, so it has run before any module), then a
-    ``modulepreload`` per module, so that each import is checked too.
+    ``modulepreload`` per module the page may import, so that each import is
+    checked too.
     """
-    tags = [f'<link rel="stylesheet" href="{STYLE_URL}" integrity="{files[STYLE_URL].integrity}">']
+    tags = []
+    if style_url in files:
+        tags.append(
+            f'<link rel="stylesheet" href="{style_url}" integrity="{files[style_url].integrity}">'
+        )
     if NACL_URL in files:
         tags.append(f'<script src="{NACL_URL}" integrity="{files[NACL_URL].integrity}"></script>')
-    for url, found in files.items():
-        if found.content_type == JS_TYPE and url.endswith(".mjs"):
-            tags.append(f'<link rel="modulepreload" href="{url}" integrity="{found.integrity}">')
+    for url in modules:
+        tags.append(f'<link rel="modulepreload" href="{url}" integrity="{files[url].integrity}">')
     tags.append(
-        f'<script type="module" src="{ENTRY_URL}" integrity="{files[ENTRY_URL].integrity}">'
+        f'<script type="module" src="{entry_url}" integrity="{files[entry_url].integrity}">'
         "</script>"
     )
-    template = (SEEKER_PAGE / "index.html").read_text(encoding="utf-8")
     if ASSETS_MARK not in template:
-        raise RuntimeError("seeker_page/index.html lost its assets mark")
+        raise RuntimeError(f"{name} lost its assets mark")
     return template.replace(ASSETS_MARK, "\n".join(tags)).encode("utf-8")
 
 
+def _modules(files: dict[str, StaticFile], *prefixes: str) -> list[str]:
+    return [
+        url
+        for url, found in files.items()
+        if found.content_type == JS_TYPE and url.endswith(".mjs") and url.startswith(prefixes)
+    ]
+
+
+def seeker_html(files: dict[str, StaticFile]) -> bytes:
+    """The seeker page's HTML: the crypto and the page's own modules preloaded."""
+    return _page_html(
+        (SEEKER_PAGE / "index.html").read_text(encoding="utf-8"),
+        files,
+        style_url=STYLE_URL,
+        entry_url=ENTRY_URL,
+        modules=_modules(files, "/static/crypto/", "/static/seeker/"),
+        name="seeker_page/index.html",
+    )
+
+
+def staff_html(files: dict[str, StaticFile]) -> bytes | None:
+    """The workspace's HTML (None without ``counsellor_ui/``): the crypto, the seeker
+    page's delivery module and the workspace's own modules preloaded."""
+    if STAFF_ENTRY_URL not in files:
+        return None
+    modules = _modules(files, "/static/crypto/", "/static/staff/")
+    if DELIVERY_URL in files:
+        modules.append(DELIVERY_URL)
+    return _page_html(
+        (COUNSELLOR_UI / "index.html").read_text(encoding="utf-8"),
+        files,
+        style_url=STAFF_STYLE_URL,
+        entry_url=STAFF_ENTRY_URL,
+        modules=modules,
+        name="counsellor_ui/index.html",
+    )
+
+
 def bundle(files: dict[str, StaticFile]) -> dict[str, bytes]:
-    """Everything a browser gets from this release, by URL path: the page's HTML at
-    ``/`` and every static file (what :func:`bundle_digest` covers)."""
+    """Everything a browser gets from this release, by URL path: the pages' HTML at
+    ``/`` and ``/staff/`` and every static file (what :func:`bundle_digest` covers)."""
     contents = {path: found.body for path, found in files.items()}
     contents["/"] = seeker_html(files)
+    staff = staff_html(files)
+    if staff is not None:
+        contents["/staff/"] = staff
     return contents
 
 
@@ -137,6 +222,19 @@ async def seeker_page(request: web.Request) -> web.Response:
     )
 
 
+async def staff_page(request: web.Request) -> web.Response:
+    body = request.app[STAFF_HTML]
+    if not body:
+        raise web.HTTPNotFound()
+    return web.Response(
+        body=body, content_type=HTML_TYPE, charset="utf-8", headers={"Cache-Control": "no-store"}
+    )
+
+
+async def staff_redirect(request: web.Request) -> web.Response:
+    raise web.HTTPFound("/staff/")
+
+
 async def serve_file(request: web.Request) -> web.Response:
     found: StaticFile | None = request.app[STATIC_FILES].get(request.path)
     if found is None:
@@ -158,6 +256,7 @@ def setup(app: web.Application) -> None:
     files = collect()
     app[STATIC_FILES] = files
     app[SEEKER_HTML] = seeker_html(files)
+    app[STAFF_HTML] = staff_html(files) or b""
     app.router.add_get("/", seeker_page)
     app.router.add_get("/static/manifest.json", manifest)
     app.router.add_get("/static/crypto/{name}", serve_file)
@@ -165,3 +264,8 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/static/seeker/{name}", serve_file)
     app.router.add_get("/static/seeker/js/{name}", serve_file)
     app.router.add_get("/static/seeker/locales/{name}", serve_file)
+    app.router.add_get("/staff", staff_redirect)
+    app.router.add_get("/staff/", staff_page)
+    app.router.add_get("/static/staff/{name}", serve_file)
+    app.router.add_get("/static/staff/js/{name}", serve_file)
+    app.router.add_get("/static/staff/locales/{name}", serve_file)

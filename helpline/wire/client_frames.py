@@ -234,13 +234,107 @@ class Requeue(Frame):
         f.check_chat_id(self.WHAT, "chat_id", self.chat_id)
 
 
+@dataclass(frozen=True, slots=True)
+class TransferTo(Frame):
+    """Hand the chat to the colleague ``to`` (§2.2). ``seq``/``payload`` is the next
+    envelope of the chat (the HLP1 TRANSFER frame); envelope and transfer are accepted
+    together or not at all.
+
+    ``transfer`` has two shapes; the decoder picks this one unless ``language`` is given.
+    """
+
+    TYPE: ClassVar[str] = "transfer"
+    WHAT: ClassVar[str] = "transfer"
+
+    chat_id: str
+    to: str
+    seq: int
+    payload: str
+
+    def __post_init__(self) -> None:
+        f.check_chat_id(self.WHAT, "chat_id", self.chat_id)
+        f.check_text(self.WHAT, "to", self.to, f.MAX_ACCOUNT_NAME_CHARS)
+        f.check_seq(self.WHAT, "seq", self.seq)
+        f.check_payload(self.WHAT, self.payload)
+
+
+@dataclass(frozen=True, slots=True)
+class TransferLanguage(Frame):
+    """Hand the seeker to the front of another language's queue (§2.2)."""
+
+    TYPE: ClassVar[str] = "transfer"
+    WHAT: ClassVar[str] = "transfer"
+
+    chat_id: str
+    language: str
+
+    def __post_init__(self) -> None:
+        f.check_chat_id(self.WHAT, "chat_id", self.chat_id)
+        f.check_language(self.WHAT, "language", self.language)
+
+
+@dataclass(frozen=True, slots=True)
+class Block(Frame):
+    """End an abusive chat: the seeker's token is forgotten at once (§2.2)."""
+
+    TYPE: ClassVar[str] = "block"
+    WHAT: ClassVar[str] = "block"
+
+    chat_id: str
+
+    def __post_init__(self) -> None:
+        f.check_chat_id(self.WHAT, "chat_id", self.chat_id)
+
+
+@dataclass(frozen=True, slots=True)
+class HelpRequest(Frame):
+    """Ask a supervisor for help (``on``) or withdraw the request (§2.2). No content."""
+
+    TYPE: ClassVar[str] = "help"
+    WHAT: ClassVar[str] = "help"
+
+    on: bool
+
+    def __post_init__(self) -> None:
+        f.check_bool(self.WHAT, "on", self.on)
+
+
+Transfer = TransferTo | TransferLanguage
 SeekerFrame = Join | Resume | SeekerRelay | SeekerAck | Leave | Ping
-StaffFrame = SetStatus | Accept | Decline | StaffRelay | StaffAck | End | Requeue | Ping
+StaffFrame = (
+    SetStatus
+    | Accept
+    | Decline
+    | StaffRelay
+    | StaffAck
+    | End
+    | Requeue
+    | TransferTo
+    | TransferLanguage
+    | Block
+    | HelpRequest
+    | Ping
+)
 ClientFrame = SeekerFrame | StaffFrame
 
 SEEKER_FRAMES: dict[str, type[SeekerFrame]] = {
     cls.TYPE: cls for cls in (Join, Resume, SeekerRelay, SeekerAck, Leave, Ping)
 }
+#: ``transfer`` maps to :class:`TransferTo`; the decoder takes :class:`TransferLanguage`
+#: instead when the frame has a ``language`` field.
 STAFF_FRAMES: dict[str, type[StaffFrame]] = {
-    cls.TYPE: cls for cls in (SetStatus, Accept, Decline, StaffRelay, StaffAck, End, Requeue, Ping)
+    cls.TYPE: cls
+    for cls in (
+        SetStatus,
+        Accept,
+        Decline,
+        StaffRelay,
+        StaffAck,
+        End,
+        Requeue,
+        TransferTo,
+        Block,
+        HelpRequest,
+        Ping,
+    )
 }

@@ -28,7 +28,11 @@ Rules, checked in this order, each failure a
    list holds at most 32 distinct codes; ``capacity`` runs from 1 to 100;
    ``outcome`` is 1 to 64 printable characters.
 
-A refused ``relay`` whose ``seq`` could be read carries it in
+``transfer`` has two shapes (§2.2): with a ``language`` field it is
+:class:`TransferLanguage`, else :class:`TransferTo`, whose envelope follows the
+relay's rules (rule 4 included). A field of the other shape is ``bad_field``.
+
+A refused ``relay`` (or ``transfer``) whose ``seq`` could be read carries it in
 ``FrameError.seq`` so that the ``error`` frame can echo it (§2.5).
 
 Relay and ack frames are the hot path (up to ~100k frames/s through one
@@ -60,6 +64,8 @@ from helpline.wire.client_frames import (
     StaffAck,
     StaffFrame,
     StaffRelay,
+    TransferLanguage,
+    TransferTo,
 )
 from helpline.wire.fields import FrameError
 from helpline.wire.server_frames import (
@@ -111,7 +117,7 @@ _DECODER: Final = json.JSONDecoder(object_pairs_hook=_object, parse_constant=_co
 _scan_once: Final[Callable[[str, int], tuple[Any, int]]] = _DECODER.scan_once  # type: ignore[attr-defined]
 #: Sets a field of a relay frame built by the fast path, whose fields are checked already.
 _set: Final = object.__setattr__
-_R = TypeVar("_R", SeekerRelay, StaffRelay)
+_R = TypeVar("_R", SeekerRelay, StaffRelay, TransferTo)
 
 _RELAY_KEYS: Final = frozenset({"v", "type", "seq", "payload", "chat_id"})
 #: The shortcut of :func:`_canonical_relay`; tests turn it off to compare both paths.
@@ -178,6 +184,10 @@ def decode_staff_frame(text: str | bytes, *, max_payload_bytes: int) -> StaffFra
         return _staff_relay(obj, max_payload_bytes) or _slow_relay(
             StaffRelay, obj, max_payload_bytes
         )
+    if cls is TransferTo:
+        if "language" in obj:  # the other shape of ``transfer``: to a language queue
+            return TransferLanguage.from_json(obj, envelope=True)
+        return _slow_relay(TransferTo, obj, max_payload_bytes)
     return cls.from_json(obj, envelope=True)
 
 
@@ -420,13 +430,14 @@ def _staff_ack(obj: dict[str, Any]) -> StaffAck | None:
 
 
 def _slow_relay(cls: type[_R], obj: dict[str, Any], limit: int) -> _R:
-    """Rules 4 and 5 for a relay frame, with ``seq`` attached to any error."""
+    """Rules 4 and 5 for a relay frame (or a ``transfer`` carrying an envelope), with
+    ``seq`` attached to any error."""
     seq = obj.get("seq")
     echo = seq if f.is_seq(seq) else None
     payload = obj.get("payload")
     if type(payload) is str and len(payload) > limit:
         raise FrameError(
-            f"relay: 'payload' is over {limit} bytes", code="payload_too_large", seq=echo
+            f"{cls.WHAT}: 'payload' is over {limit} bytes", code="payload_too_large", seq=echo
         )
     try:
         return cls.from_json(obj, envelope=True)

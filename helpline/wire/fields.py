@@ -24,6 +24,8 @@ TOKEN_CHARS: Final = 43
 MAX_LANGUAGES: Final = 32
 MAX_CAPACITY: Final = 100
 MAX_OUTCOME_CHARS: Final = 64
+#: Staff usernames (``transfer.to``): as the accounts table allows.
+MAX_ACCOUNT_NAME_CHARS: Final = 64
 #: Bounds for text the server sends (client side; the server writes these itself).
 MAX_USERNAME_CHARS: Final = 256
 MAX_MESSAGE_CHARS: Final = 4096

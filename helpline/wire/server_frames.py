@@ -18,8 +18,10 @@ from helpline.wire import fields as f
 from helpline.wire.base import Frame, Record, delivered_text, relay_text
 
 SEEKER_END_REASONS = frozenset({"counsellor_ended", "seeker_left"})
-STAFF_END_REASONS = frozenset({"seeker_left", "seeker_gone", "counsellor_ended", "handed_back"})
-REQUEUE_REASONS = frozenset({"counsellor_lost", "handed_back"})
+STAFF_END_REASONS = frozenset(
+    {"seeker_left", "seeker_gone", "counsellor_ended", "handed_back", "transferred", "blocked"}
+)
+REQUEUE_REASONS = frozenset({"counsellor_lost", "handed_back", "transfer_failed", "transferred"})
 WITHDRAW_REASONS = frozenset({"timeout", "seeker_left", "not_allowed"})
 #: §2.3 lists ``waiting`` and ``chatting``; the server also answers ``ended`` when the
 #: chat ended while the seeker was away (§3: replays, then ``chat_ended``).
@@ -285,9 +287,11 @@ class StaffWelcome(Frame):
     status: str
     resume_grace_s: float
     chats: tuple[ChatInfo, ...] = ()
+    wrap_up_s: float = 0  # seconds of wrap-up pause left (§2.4), 0 when none
 
     def __post_init__(self) -> None:
         f.check_text(self.WHAT, "username", self.username, f.MAX_USERNAME_CHARS)
+        f.check_seconds(self.WHAT, "wrap_up_s", self.wrap_up_s)
         langs = f.check_languages(self.WHAT, "languages", self.languages)
         object.__setattr__(self, "languages", langs)
         f.check_capacity(self.WHAT, "capacity", self.capacity)
@@ -320,7 +324,8 @@ class StaffWelcome(Frame):
 
 @dataclass(frozen=True, slots=True)
 class StatusUpdate(Frame):
-    """The counsellor's availability after every change (§2.4)."""
+    """The counsellor's availability after every change (§2.4), with the wrap-up
+    pause left (0 when none)."""
 
     TYPE: ClassVar[str] = "status"
     WHAT: ClassVar[str] = "status"
@@ -328,17 +333,20 @@ class StatusUpdate(Frame):
     status: str
     languages: tuple[str, ...]
     capacity: int
+    wrap_up_s: float = 0
 
     def __post_init__(self) -> None:
         f.check_status(self.WHAT, self.status)
         langs = f.check_languages(self.WHAT, "languages", self.languages)
         object.__setattr__(self, "languages", langs)
         f.check_capacity(self.WHAT, "capacity", self.capacity)
+        f.check_seconds(self.WHAT, "wrap_up_s", self.wrap_up_s)
 
 
 @dataclass(frozen=True, slots=True)
 class Offer(Frame):
-    """A seeker is waiting for this counsellor (§2.4, §4)."""
+    """A seeker is waiting for this counsellor (§2.4, §4); ``transfer_from`` names the
+    colleague handing the chat over, null for a seeker from the queue (always written)."""
 
     TYPE: ClassVar[str] = "offer"
     WHAT: ClassVar[str] = "offer"
@@ -347,12 +355,15 @@ class Offer(Frame):
     language: str
     waited_s: float
     expires_in_s: float
+    transfer_from: str | None = None
 
     def __post_init__(self) -> None:
         f.check_chat_id(self.WHAT, "chat_id", self.chat_id)
         f.check_language(self.WHAT, "language", self.language)
         f.check_seconds(self.WHAT, "waited_s", self.waited_s)
         f.check_seconds(self.WHAT, "expires_in_s", self.expires_in_s)
+        if self.transfer_from is not None:
+            f.check_text(self.WHAT, "transfer_from", self.transfer_from, f.MAX_USERNAME_CHARS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,17 +383,21 @@ class OfferWithdrawn(Frame):
 
 @dataclass(frozen=True, slots=True)
 class StaffMatched(Frame):
-    """The offer was accepted; the chat is open (§2.4)."""
+    """The offer was accepted; the chat is open (§2.4). ``accepted_seq`` is the highest
+    counsellor-to-seeker seq the server accepted in the chat (0 for a fresh chat; more
+    after a transfer): this counsellor numbers from the next one."""
 
     TYPE: ClassVar[str] = "matched"
     WHAT: ClassVar[str] = "matched"
 
     chat_id: str
     language: str
+    accepted_seq: int = 0
 
     def __post_init__(self) -> None:
         f.check_chat_id(self.WHAT, "chat_id", self.chat_id)
         f.check_language(self.WHAT, "language", self.language)
+        f.check_count(self.WHAT, "accepted_seq", self.accepted_seq)
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,6 +413,75 @@ class StaffChatEnded(Frame):
     def __post_init__(self) -> None:
         f.check_chat_id(self.WHAT, "chat_id", self.chat_id)
         f.check_choice(self.WHAT, "reason", self.reason, STAFF_END_REASONS)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFigure(Record):
+    """One entry of ``queues.languages`` (§2.4): a queue's live figures."""
+
+    WHAT: ClassVar[str] = "queues.languages"
+
+    language: str
+    waiting: int
+    longest_wait_s: int
+
+    def __post_init__(self) -> None:
+        f.check_language(self.WHAT, "language", self.language)
+        f.check_count(self.WHAT, "waiting", self.waiting)
+        f.check_count(self.WHAT, "longest_wait_s", self.longest_wait_s)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFigures(Frame):
+    """Live figures of the counsellor's account languages (§2.4, §4)."""
+
+    TYPE: ClassVar[str] = "queues"
+    WHAT: ClassVar[str] = "queues"
+
+    languages: tuple[QueueFigure, ...]
+
+    def __post_init__(self) -> None:
+        entries: object = self.languages
+        if type(entries) is not tuple and type(entries) is not list:
+            raise f.bad(self.WHAT, "languages", "must be a list")
+        assert isinstance(entries, tuple | list)
+        if len(entries) > f.MAX_LANGUAGES:
+            raise f.bad(self.WHAT, "languages", f"must have at most {f.MAX_LANGUAGES} entries")
+        for entry in entries:
+            if not isinstance(entry, QueueFigure):
+                raise f.bad(self.WHAT, "languages", "must hold queue entries")
+        object.__setattr__(self, "languages", tuple(entries))
+
+    @classmethod
+    def prepare(cls, values: dict[str, Any]) -> dict[str, Any]:
+        entries = values["languages"]
+        if type(entries) is list and len(entries) <= f.MAX_LANGUAGES:
+            items = []
+            for item in entries:
+                if type(item) is not dict:
+                    raise f.bad(cls.WHAT, "languages", "must hold objects")
+                items.append(QueueFigure.from_json(item))
+            values["languages"] = tuple(items)
+        return values
+
+
+@dataclass(frozen=True, slots=True)
+class HelpState(Frame):
+    """The counsellor's help request (§2.4): open since ``since`` (unix seconds) or not;
+    ``acknowledged`` when a supervisor closed it."""
+
+    TYPE: ClassVar[str] = "help"
+    WHAT: ClassVar[str] = "help"
+    JSON_REQUIRED: ClassVar[frozenset[str]] = frozenset({"since", "acknowledged"})
+
+    on: bool
+    since: int | None = None
+    acknowledged: bool = False
+
+    def __post_init__(self) -> None:
+        f.check_bool(self.WHAT, "on", self.on)
+        f.check_opt_count(self.WHAT, "since", self.since)
+        f.check_bool(self.WHAT, "acknowledged", self.acknowledged)
 
 
 SeekerServerFrame = (
@@ -423,6 +507,8 @@ StaffServerFrame = (
     | Delivered
     | Peer
     | StaffChatEnded
+    | QueueFigures
+    | HelpState
     | Pong
     | ErrorFrame
 )
@@ -452,6 +538,8 @@ STAFF_SERVER_FRAMES: dict[str, type[ServerFrame]] = {
         OfferWithdrawn,
         StaffMatched,
         StaffChatEnded,
+        QueueFigures,
+        HelpState,
     )
 }
 

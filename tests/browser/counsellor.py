@@ -38,7 +38,7 @@ from crypto.encoding import b64u_decode, b64u_encode
 from crypto.errors import CryptoError
 from crypto.password import derive_password_keys, wrap_seed
 from crypto.primitives import ed25519_public, random_bytes
-from helpline.client import CounsellorClient, login
+from helpline.client import CounsellorClient, sign_in
 from helpline.wire import (
     Offer,
     RelayOut,
@@ -63,8 +63,9 @@ async def register_identity(
 
     The server must be in development mode, which certifies the key at once.
     """
-    cookie = await login(http_base, username, password, min_iterations=KDF_ITERATIONS)
-    headers = {"Cookie": f"helpline_session={cookie}", "Origin": http_base}
+    signed_in = await sign_in(http_base, username, password, min_iterations=KDF_ITERATIONS)
+    cookie = signed_in.cookie
+    headers = signed_in.headers()  # cookie, Origin and the CSRF token (§6.3)
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{http_base}/api/salt", params={"username": username}) as r:
             salt = await r.json()

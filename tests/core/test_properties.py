@@ -44,6 +44,7 @@ from helpline.core.effects import (
     Offered,
     OfferWithdrawn,
     PeerPresence,
+    QueueFigures,
     QueuePosition,
     RecordChat,
     Requeued,
@@ -360,6 +361,9 @@ class SwitchboardMachine(RuleBasedStateMachine):
             assert e.seq <= c.sent.get(e.chat_id, 0)
         elif isinstance(e, PeerPresence):
             assert e.chat_id in c.chats
+        elif isinstance(e, QueueFigures):
+            assert {f.language for f in e.languages} <= set(c.account.languages)
+            assert all(f.waiting >= 0 and f.longest_wait_s >= 0 for f in e.languages)
         else:
             raise AssertionError(f"unexpected effect for a counsellor: {e}")
 
@@ -632,6 +636,35 @@ class SwitchboardMachine(RuleBasedStateMachine):
         else:
             effects = self.sb.counsellor_end(c.conn, chat_id, "ok", self.now)
         assert_any(effects, ChatClosed, chat_id)
+        self.apply(effects)
+        assert chat_id not in c.chats
+
+    @precondition(lambda self: self.with_chats())
+    @rule(i=INDEX, j=INDEX, language=st.none() | LANGUAGE)
+    def counsellor_block_or_move(self, i: int, j: int, language: str | None) -> None:
+        """Block the seeker (``language`` None) or send them to another language's queue."""
+        c = pick(self.with_chats(), i)
+        assert c.conn is not None
+        chat_id = pick(sorted(c.chats), j)
+        record = self.sb.offers[chat_id]
+        s = self.seekers[record.token]
+        if language is None:
+            effects = self.sb.counsellor_block(c.conn, chat_id, self.now)
+            self.apply(effects)
+            assert record.token not in self.sb._seekers  # forgotten at once, even offline
+            s.forgotten = True
+            return
+        effects, refused = attempt(
+            lambda: self.sb.counsellor_transfer_language(c.conn, chat_id, language, self.now)
+        )
+        if language == record.language:
+            assert refused == "not_allowed"
+            return
+        assert refused is None
+        s.language = language  # positions now name the new queue
+        if s.fallback == language:
+            s.fallback = None  # a fallback to where they now stand means nothing
+        self.handed_back.add((record.token, c.account.id))
         self.apply(effects)
         assert chat_id not in c.chats
 

@@ -99,3 +99,16 @@ async def login(http: str, username: str, password: str) -> str:
     ):
         assert response.status == 200, await response.text()
         return response.cookies["helpline_session"].value
+
+
+async def session_headers(http: str, cookie: str) -> dict[str, str]:
+    """What a state-changing request with this session carries: the cookie, our
+    Origin and the session's CSRF token (read from ``GET /api/me``, as the workspace does)."""
+    headers = {"Cookie": f"helpline_session={cookie}", "Origin": http}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{http}/api/me", headers=headers) as response,
+    ):
+        assert response.status == 200, await response.text()
+        headers["X-CSRF-Token"] = (await response.json())["csrf"]
+    return headers

@@ -11,7 +11,7 @@ import pytest
 from helpline.errors import StoreError
 from helpline.web.keys import DATABASE
 from tests.e2e.conftest import PASSWORD, ServerFactory
-from tests.e2e.raw import RawPeer, login, login_secret
+from tests.e2e.raw import RawPeer, login, login_secret, session_headers
 from tests.e2e.test_bad_input import open_chat
 
 
@@ -107,7 +107,7 @@ async def test_staff_session_me_and_logout(server_factory: ServerFactory) -> Non
     server = await server_factory()
     await server.add_staff("counsellor", ("en", "de"), capacity=2)
     cookie = await login(server.http, "counsellor", PASSWORD)
-    jar_headers = {"Cookie": f"helpline_session={cookie}", "Origin": server.http}
+    jar_headers = await session_headers(server.http, cookie)
     async with aiohttp.ClientSession() as session:
         async with session.get(f"{server.http}/api/me", headers=jar_headers) as response:
             assert response.status == 200
@@ -116,6 +116,8 @@ async def test_staff_session_me_and_logout(server_factory: ServerFactory) -> Non
                 "role": "counsellor",
                 "languages": ["en", "de"],
                 "capacity": 2,
+                "totp": False,
+                "csrf": jar_headers["X-CSRF-Token"],
             }
             assert response.headers["Cache-Control"] == "no-store"
             assert response.headers["Referrer-Policy"] == "no-referrer"
@@ -191,7 +193,7 @@ async def test_signing_out_closes_the_staff_socket(server_factory: ServerFactory
         aiohttp.ClientSession() as session,
         session.post(
             f"{server.http}/api/logout",
-            headers={"Cookie": f"helpline_session={cookie}", "Origin": server.http},
+            headers=await session_headers(server.http, cookie),
         ) as response,
     ):
         assert response.status == 204

@@ -31,12 +31,25 @@ class Staff:
     username: str
     cookie: str
     keys: PasswordKeys
+    csrf: str = ""  # the session's CSRF token, sent on state-changing requests (§6.3)
 
     async def call(
-        self, method: str, path: str, body: Any = None, *, origin: str | None = None
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        origin: str | None = None,
+        csrf: str | None = None,
     ) -> tuple[int, Any]:
         return await call(
-            self.server, method, path, body, cookie=self.cookie, origin=origin or self.server.http
+            self.server,
+            method,
+            path,
+            body,
+            cookie=self.cookie,
+            origin=origin or self.server.http,
+            csrf=self.csrf if csrf is None else csrf,
         )
 
     async def register(self, seed: bytes, *, replace: bool | None = None) -> tuple[int, Any]:
@@ -62,10 +75,13 @@ async def call(
     *,
     cookie: str | None = None,
     origin: str | None = None,
+    csrf: str | None = None,
 ) -> tuple[int, Any]:
     headers = {}
     if cookie is not None:
         headers["Cookie"] = f"helpline_session={cookie}"
+    if csrf:
+        headers["X-CSRF-Token"] = csrf
     if origin is not None:
         headers["Origin"] = origin
     async with (
@@ -117,7 +133,9 @@ async def staff(
     status, answer, cookie = await sign_in(server, username, password)
     assert status == 200, answer
     assert cookie is not None
-    return Staff(server, username, cookie, await derive(server, username, password))
+    return Staff(
+        server, username, cookie, await derive(server, username, password), csrf=answer["csrf"]
+    )
 
 
 async def crypto_info(server: RunningServer) -> dict[str, Any]:
@@ -168,8 +186,8 @@ async def test_the_salt_needs_a_username(server: RunningServer, query: str) -> N
 async def test_login_with_the_secret_and_only_the_secret(server: RunningServer) -> None:
     await server.add_staff("alice")
     status, answer, cookie = await sign_in(server, "alice")
-    assert (status, answer) == (200, {"username": "alice", "role": "counsellor"})
     assert cookie
+    assert answer == {"username": "alice", "role": "counsellor", "csrf": answer["csrf"]}
     for username, password in [("alice", "wrong password"), ("nobody", PASSWORD)]:
         status, answer, cookie = await sign_in(server, username, password)
         assert (status, answer, cookie) == (401, {"error": "bad_credentials"}, None)

@@ -91,6 +91,7 @@ async def _chat(http: str, ws_base: str) -> None:
         ) as response:
             assert response.status == 200
             cookie = response.cookies["helpline_session"].value
+            csrf = (await response.json())["csrf"]
         # The counsellor's identity key, created as the browser does (certified at
         # once: the server runs in development mode).
         seed = secrets.token_bytes(32)
@@ -100,7 +101,11 @@ async def _chat(http: str, ws_base: str) -> None:
                 "ik": b64u_encode(identity_public_key(seed)),
                 "wrapped_seed": b64u_encode(wrap_seed(seed, keys.wrapping_key)),
             },
-            headers={"Origin": http, "Cookie": f"helpline_session={cookie}"},
+            headers={
+                "Origin": http,
+                "Cookie": f"helpline_session={cookie}",
+                "X-CSRF-Token": csrf,
+            },
         ) as response:
             assert response.status == 200
             assert (await response.json())["state"] == "valid"

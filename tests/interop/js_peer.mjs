@@ -99,9 +99,15 @@ async function counsellor() {
     headers: { 'Content-Type': 'application/json', Origin: cfg.http },
     body: JSON.stringify({ username: cfg.username, secret: b64uEncode(keys.loginSecret) }),
   });
-  await json(login);
+  const { csrf } = await json(login);
   const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  const headers = { Cookie: cookie, Origin: cfg.http, 'Content-Type': 'application/json' };
+  // The session's CSRF token goes with every state-changing request (protocol §6.3).
+  const headers = {
+    Cookie: cookie,
+    Origin: cfg.http,
+    'Content-Type': 'application/json',
+    'X-CSRF-Token': csrf,
+  };
   // First sign-in on this "device": create the identity key and store it wrapped.
   const seed = nacl.randomBytes(32);
   await json(

@@ -30,6 +30,8 @@ TABLES = {
     "identity_keys",
     "revocation_list",
     "feedback_counts",
+    "staff_totp",
+    "canned_responses",
     "alembic_version",
 }
 TABLES_0001 = {"staff_accounts", "staff_sessions", "chat_stats", "settings", "alembic_version"}
@@ -252,7 +254,23 @@ def test_the_migration_files_are_package_data() -> None:
         "0001_initial.py",
         "0002_login_secret_identity_keys.py",
         "0003_feedback_counts.py",
+        "0004_totp_canned.py",
     }
     for path in files:
         relative = path.relative_to(package).as_posix()
         assert any(fnmatch(relative, pattern) for pattern in patterns), relative
+
+
+async def test_0004_adds_totp_and_canned_and_downgrades_to_0003(database: Database) -> None:
+    """0004 only adds tables: going back to 0003 drops them and keeps the rest."""
+    account = await database.accounts.create("alice", Role.COUNSELLOR, ("en",), 1, "$argon2id$x")
+    await database.totp.set_pending(account.id, b"sealed")
+    await database.canned.add("en", "Hello", "Hello, how can I help?")
+    async with database.engine.begin() as conn:
+        await conn.run_sync(lambda c: alembic.command.downgrade(alembic_config(c), "0003"))
+    assert await tables(database) == TABLES - {"staff_totp", "canned_responses"}
+    assert await database.accounts.count() == 1
+    await database.migrate()
+    assert await tables(database) == TABLES
+    assert await database.totp.get(account.id) is None
+    assert await database.canned.list() == []

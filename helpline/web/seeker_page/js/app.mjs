@@ -19,7 +19,7 @@
 //   so meanwhile. Messages are shown exactly once, in order (chat.mjs, delivery.mjs).
 
 import { b64uDecode, verifyRevocationList } from '/static/crypto/hlp1.mjs';
-import { ChatStopped, HANDSHAKE_TIMEOUT, SeekerChat, fitsInOneMessage, now } from './chat.mjs';
+import { ChatStopped, HANDSHAKE_TIMEOUT, SeekerChat, fitsInOneMessage, now, requeuedNote } from './chat.mjs';
 import { endonym, loadCatalogue, preferredLanguage, translateDocument } from './i18n.mjs';
 import { CLOSE_REPLACED, SeekerLink } from './link.mjs';
 import { clearStorage, saveForReload, takeSaved } from './storage.mjs';
@@ -44,7 +44,7 @@ const page = {
   token: null,
   chat: null,
   counsellor: null,
-  queue: null, // {position, estimate}
+  queue: null, // {position, estimate, language}
   waitingNote: null,
   endedKey: null,
   failedKey: null,
@@ -193,8 +193,9 @@ function render() {
     else if (estimate !== null) text = t('estimate_minutes', { minutes: Math.ceil(estimate / 60) });
     setText($('estimate'), text);
   }
-  $('waiting-note').hidden = page.waitingNote === null;
-  $('waiting-note').textContent = page.waitingNote ? t(page.waitingNote) : '';
+  const note = waitingNoteText();
+  $('waiting-note').hidden = note === null;
+  $('waiting-note').textContent = note ?? '';
 
   if (page.counsellor) {
     $('counsellor-name').textContent = page.counsellor.handle;
@@ -204,6 +205,17 @@ function render() {
   page.transcript.relabel(t);
   $('ended-reason').textContent = page.endedKey ? t(page.endedKey) : '';
   if (page.state === 'ended') renderResources($('resources'), queue?.resources, t);
+}
+
+/** The waiting screen's note; a passed-on chat waits for the queue frame that names
+    the new language (it follows `requeued` at once). */
+function waitingNoteText() {
+  if (page.waitingNote === null) return null;
+  if (page.waitingNote !== 'waiting_transferred') return t(page.waitingNote);
+  const code = page.queue?.language;
+  if (!code) return null;
+  // First-strong isolate: a language name in another script keeps its own direction.
+  return t(page.waitingNote, { language: `\u2068${queueName(queueInfo(code) ?? { code })}\u2069` });
 }
 
 // ---- messages ------------------------------------------------------------------------
@@ -265,7 +277,7 @@ function onFrame(frame) {
       return onResumed(frame);
     case 'queue':
       if (!['waiting', 'connecting', 'chat'].includes(page.state)) return; // left already
-      page.queue = { position: frame.position, estimate: frame.estimated_wait_s };
+      page.queue = { position: frame.position, estimate: frame.estimated_wait_s, language: frame.language };
       if (page.state !== 'waiting') show('waiting');
       else render();
       return;
@@ -277,11 +289,12 @@ function onFrame(frame) {
       if (page.chat) page.transcript.delivered(page.chat.onDelivered(frame.seq), t);
       return;
     case 'peer':
-      $('peer-note').hidden = frame.connected;
+      // During a handover the first counsellor has left on purpose: the transfer note says so.
+      $('peer-note').hidden = frame.connected || Boolean(page.chat?.transferring);
       return;
     case 'requeued':
       dropChat();
-      page.waitingNote = frame.reason === 'handed_back' ? 'waiting_handed_back' : 'waiting_counsellor_lost';
+      page.waitingNote = requeuedNote(frame.reason);
       page.queue = null;
       show('waiting');
       return;
@@ -334,12 +347,14 @@ function onMatched(chatId) {
 }
 
 /** A HELLO that gets no ACCEPT (lost with a counsellor's connection, delayed past the
-    handshake timeout) is sent again, a few times, then the chat is given up. */
+    handshake timeout) is sent again, a few times, then the chat is given up. The same
+    for the HELLO to the colleague after a handover. */
 function armHandshakeTimer() {
   clearTimeout(page.handshakeTimer);
   page.handshakeTries = 1;
   const retry = () => {
-    if (page.state !== 'connecting' || page.chat === null) return;
+    if (page.chat === null || !page.chat.awaitingHandshake) return;
+    if (!['connecting', 'chat'].includes(page.state)) return;
     if (page.handshakeTries < HANDSHAKE_TRIES && page.chat.restartHandshake()) {
       page.handshakeTries += 1;
       page.handshakeTimer = setTimeout(retry, (HANDSHAKE_TIMEOUT + 1) * 1000);
@@ -365,13 +380,25 @@ function onRelay(frame) {
   for (const event of events) {
     if (event.kind === 'established') {
       clearTimeout(page.handshakeTimer);
+      const before = page.counsellor;
       page.counsellor = event;
       if (page.state !== 'chat') {
         show('chat');
         const said = [t('counsellor_joined', { name: event.handle })];
         if (event.transcripts) said.push(t('chat_transcripts'));
         announce(said.join(' '));
-      } else render();
+      } else {
+        render();
+        if (event.transferred) {
+          // The log (role="log") reads the note; a new recording setting is said too.
+          // Left-to-right isolate: in Arabic the code's two groups must not swap places.
+          page.transcript.note('transfer_joined', event.handle, t, { code: `\u2066${event.safetyCode}\u2069` });
+          $('peer-note').hidden = true;
+          if (event.transcripts && !before?.transcripts) announce(t('chat_transcripts'));
+        }
+      }
+    } else if (event.kind === 'delivered') {
+      page.transcript.delivered(event.ids, t);
     } else if (event.kind === 'message') {
       hideTyping();
       page.transcript.add('theirs', event.text, null, t);
@@ -379,6 +406,10 @@ function onRelay(frame) {
       if (event.on) showTyping();
       else hideTyping();
     } else if (event.kind === 'transfer') {
+      // The HELLO to the colleague is out already (chat.mjs); it is retried like the first.
+      armHandshakeTimer();
+      hideTyping();
+      $('peer-note').hidden = true;
       page.transcript.note('transferred', event.handle, t);
     } else if (event.kind === 'peerClosed') {
       ended('ended_counsellor');
@@ -503,8 +534,8 @@ function sendMessage(event) {
   }
   clearTimeout(page.typingIdle);
   page.typingSentAt = 0; // a message ends "typing" on the other side
-  const seq = page.chat.sendText(text);
-  page.transcript.add('mine', text, seq, t);
+  const id = page.chat.sendText(text);
+  page.transcript.add('mine', text, id, t);
   composer.value = '';
   $('composer-note').textContent = '';
   composer.focus();

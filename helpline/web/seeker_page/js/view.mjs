@@ -31,9 +31,10 @@ export function formatTime(locale, seconds) {
   }).format(new Date(seconds * 1000));
 }
 
-/** Splits a text with one {placeholder} into the parts around it, for nodes between. */
-function around(t, key, placeholder) {
-  const [before, after = ''] = t(key, { [placeholder]: '\u0000' }).split('\u0000');
+/** Splits a text with one {placeholder} into the parts around it, for nodes between
+    (vars fill the text's other placeholders). */
+function around(t, key, placeholder, vars = {}) {
+  const [before, after = ''] = t(key, { ...vars, [placeholder]: '\u0000' }).split('\u0000');
   return [before, after];
 }
 
@@ -89,10 +90,11 @@ export class Transcript {
   constructor(list, log) {
     this.list = list;
     this.log = log;
-    this._statusBySeq = new Map(); // relay seq -> its "Sending…" element, until delivered
+    this._statusById = new Map(); // message id (chat.mjs) -> its "Sending…" element, until delivered
   }
 
-  add(kind, text, seq, t) {
+  /** A message; id (ours: sendText's answer, null for theirs) is marked by delivered(). */
+  add(kind, text, id, t) {
     const item = document.createElement('li');
     item.className = `message ${kind}`;
     const who = document.createElement('span');
@@ -104,14 +106,14 @@ export class Transcript {
     body.dir = 'auto';
     body.textContent = text;
     item.append(who, body);
-    if (seq !== null) {
+    if (id !== null) {
       const status = document.createElement('span');
       status.className = 'status';
       status.setAttribute('aria-hidden', 'true'); // "Delivered" for every line is noise
       status.dataset.key = 'message_sending';
       status.textContent = t('message_sending');
       item.append(status);
-      this._statusBySeq.set(seq, status);
+      this._statusById.set(id, status);
     }
     const log = this.log;
     const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 48;
@@ -121,22 +123,26 @@ export class Transcript {
   }
 
   /** A line from the page itself; the name (a counsellor's handle) is isolated
-      (<bdi>) so that its characters cannot reorder the sentence around it. */
-  note(key, name, t) {
+      (<bdi>) so that its characters cannot reorder the sentence around it; vars fill
+      the text's other placeholders (the page's own values, such as a safety code). */
+  note(key, name, t, vars = {}) {
     const item = document.createElement('li');
     item.className = 'message system';
     item.dataset.note = key;
     item.dataset.name = name;
+    item.dataset.vars = JSON.stringify(vars);
     this._fillNote(item, t);
     this.list.append(item);
   }
 
-  delivered(upTo, t) {
-    for (const [seq, status] of this._statusBySeq) {
-      if (seq > upTo) continue;
+  /** The messages with these ids reached the counsellor. */
+  delivered(ids, t) {
+    for (const id of ids) {
+      const status = this._statusById.get(id);
+      if (status === undefined) continue;
       status.dataset.key = 'message_delivered';
       status.textContent = t('message_delivered');
-      this._statusBySeq.delete(seq);
+      this._statusById.delete(id);
     }
   }
 
@@ -149,11 +155,11 @@ export class Transcript {
   /** Nothing of the chat stays in the page. */
   clear() {
     this.list.replaceChildren();
-    this._statusBySeq.clear();
+    this._statusById.clear();
   }
 
   _fillNote(item, t) {
-    const [before, after] = around(t, item.dataset.note, 'name');
+    const [before, after] = around(t, item.dataset.note, 'name', JSON.parse(item.dataset.vars ?? '{}'));
     const bdi = document.createElement('bdi');
     bdi.textContent = item.dataset.name;
     item.replaceChildren(before, bdi, after);
