@@ -5,23 +5,26 @@
 // - Load: GET /api/me. Signed in → "unlock" (the key is in memory only); else sign-in.
 // - Ready (signed in or unlocked, seed in memory): settings and canned responses are
 //   fetched, a reload blob (reload.mjs) restores the chats, then the socket connects.
-// - pagehide with open chats: the sealed reload blob is written (nothing else).
+// - pagehide with open chats: the sealed reload blob is written (nothing else), under a
+//   key from the identity seed and the session's reload_key (GET /api/me).
+// - pageshow after start (a page back from the back-forward cache): the blob is
+//   removed: the page goes on sending, so the blob would be out of date.
 // - Sign out, close 4001 (session ended) and 4010 (replaced): every chat, key and
 //   offer is wiped; the tab keeps nothing.
 
-import { b64uDecode } from '/static/crypto/hlp1.mjs';
+import { CryptoError } from '/static/crypto/hlp1.mjs';
 import { Api, ApiError } from './api.mjs';
 import { refreshIdentity, wipeIdentity } from './auth.mjs';
 import { $, announce } from './dom.mjs';
 import { HeaderView } from './header.mjs';
 import { CLOSE_REPLACED, CLOSE_SESSION_ENDED, StaffLink } from './link.mjs';
 import { ChatPanels } from './panels.mjs';
-import { clearAll, readHandled, saveBlob, takeBlob, writeHandled } from './reload.mjs';
+import { clearAll, dropBlob, readHandled, saveBlob, sessionReloadKey, takeBlob, writeHandled } from './reload.mjs';
 import { SignIn, showView } from './signin.mjs';
 import { Chime } from './sound.mjs';
-import { S } from './strings.mjs';
+import { S, colleagueWhy } from './strings.mjs';
 import { TotpSettings } from './totp.mjs';
-import { Workspace } from './workspace.mjs';
+import { ColleagueKeyError, Workspace, trustFromCrypto, vetColleagues } from './workspace.mjs';
 
 const IDENTITY_POLL_MS = 30_000;
 
@@ -30,6 +33,7 @@ const chime = new Chime();
 const app = {
   me: null,
   identity: null,
+  reloadKey: null, // the session's reload_key (bytes): with the seed, seals the reload blob
   ws: null,
   link: null,
   settings: null,
@@ -66,9 +70,21 @@ const panels = new ChatPanels({
   connected: () => Boolean(app.ws && app.ws.up),
   onRead: () => updateTitle(),
   transferTargets: async () => {
-    const colleagues = await api.get('/api/staff/colleagues');
-    app.colleagues = new Map(colleagues.map((c) => [c.username, c]));
-    return { colleagues, languages: app.settings?.languages ?? [] };
+    // The colleagues' keys and certificates come from the server: checked against the
+    // organisation key and a current revocation list before anything is signed.
+    const [colleagues, info] = await Promise.all([api.get('/api/staff/colleagues'), api.get('/api/crypto')]);
+    const now = Math.floor(Date.now() / 1000);
+    let trust = null;
+    let trustError = null;
+    try {
+      trust = trustFromCrypto(info, now);
+    } catch (error) {
+      if (!(error instanceof CryptoError)) throw error;
+      trustError = error;
+    }
+    if (app.ws) app.ws.trust = trust;
+    app.colleagues = new Map((Array.isArray(colleagues) ? colleagues : []).map((c) => [c.username, c]));
+    return { colleagues: vetColleagues(colleagues, trust, now, trustError), languages: app.settings?.languages ?? [] };
   },
   actions: {
     sendText: (chatId, text) => app.ws.sendText(chatId, text),
@@ -93,10 +109,11 @@ function transfer(chatId, target) {
       return;
     }
     const c = app.colleagues.get(target.slice(5));
-    if (!c || !c.ik || !c.cert) throw new Error('unknown colleague');
-    ws.transferToColleague(chatId, { username: c.username, ik: b64uDecode(c.ik), cert: b64uDecode(c.cert) });
+    if (!c) throw new Error('unknown colleague');
+    ws.transferToColleague(chatId, c); // verifies the certificate first (checkColleague)
   } catch (error) {
-    header.notice(`${S.refusedGeneric} ${error.message}`);
+    if (error instanceof ColleagueKeyError) header.notice(S.colleagueRefused(target.slice(5), colleagueWhy(error.code)));
+    else header.notice(`${S.refusedGeneric} ${error.message}`);
   }
 }
 
@@ -153,6 +170,7 @@ function notify(kind, d) {
 async function start(me, identity) {
   app.me = me;
   app.identity = identity;
+  app.reloadKey = sessionReloadKey(me); // null: this server sends none; no reload is kept
   const [settings, canned] = await Promise.allSettled([api.get('/api/staff/settings'), api.get('/api/canned')]);
   app.settings = settings.status === 'fulfilled' ? settings.value : { outcomes: [], languages: [] };
   app.canned = canned.status === 'fulfilled' && Array.isArray(canned.value) ? canned.value : [];
@@ -170,7 +188,7 @@ async function start(me, identity) {
     handled: readHandled(sessionStorage),
   });
   app.ws = ws;
-  const saved = takeBlob(sessionStorage, identity.seed);
+  const saved = takeBlob(sessionStorage, identity.seed, app.reloadKey); // null without a reload_key
   if (saved) ws.restore(saved);
   header.handled(ws.handled);
   app.link = new StaffLink({
@@ -198,7 +216,10 @@ async function start(me, identity) {
   (panels.panels.size ? document.querySelector('.chat .composer:not([disabled])') : $('availability'))?.focus();
 }
 
-/** A key waiting for certification: look again now and then. */
+// The operator has just certified the key: no need to wait for the next poll.
+$('key-check').addEventListener('click', () => pollIdentity());
+
+/** A key waiting for certification: look again now and then (or when asked). */
 async function pollIdentity() {
   if (!app.identity) return;
   try {
@@ -236,7 +257,8 @@ function teardown() {
   clearInterval(app.ticker);
   clearInterval(app.poller);
   wipeIdentity(app.identity);
-  Object.assign(app, { me: null, identity: null, ws: null, link: null, canned: [], colleagues: new Map() });
+  app.reloadKey?.fill(0);
+  Object.assign(app, { me: null, identity: null, reloadKey: null, ws: null, link: null, canned: [], colleagues: new Map() });
   updateTitle();
 }
 
@@ -269,11 +291,20 @@ async function signOut() {
   signin.showSignedOut();
 }
 
-// A reload keeps the open chats: sealed under a key from the seed, read back once.
+// A reload keeps the open chats: sealed under a key from the seed and the session's
+// reload_key, read back once.
 window.addEventListener('pagehide', () => {
   if (!app.ws || !app.identity) return;
-  const data = app.ws.exportForReload();
-  if (data) saveBlob(sessionStorage, data, app.identity.seed);
+  const data = app.reloadKey ? app.ws.exportForReload() : null;
+  if (data) saveBlob(sessionStorage, data, app.identity.seed, app.reloadKey);
+  else dropBlob(sessionStorage); // an older blob must not come back
+});
+
+// Back from the back-forward cache (or shown again after start): this page goes on
+// with its live state, so the blob its pagehide wrote is already out of date. Restored
+// later, it would roll the send chains back and reuse keys and nonces.
+window.addEventListener('pageshow', (event) => {
+  if (event.persisted || app.ws) dropBlob(sessionStorage);
 });
 
 document.addEventListener('keydown', (e) => {

@@ -17,6 +17,12 @@
 //   seeker waits on forever, and re-encrypting under the same key would reuse a nonce.
 //   So after a refusal the chat can no longer send; the same envelope may be offered
 //   to the same colleague again, and the chat can still be handed back or ended.
+// - Stale state: a chat restored from an out-of-date reload blob (a page back from the
+//   back-forward cache went on sending after the blob was written) has its HLP1 send
+//   chain rolled back: anything it encrypted now would reuse a key and nonce already
+//   used for other text. The welcome's accepted_seq shows it (the server holds
+//   envelopes this delivery never numbered): the chat becomes `broken` ('stale_state'),
+//   its keys are wiped at once and it never sends again; End and hand-back still work.
 // - destroy() wipes the session's keys, the delivery's payloads and the transcript.
 
 import { CounsellorSession, CryptoError, FrameType, MAX_PLAINTEXT, b64uDecode, b64uEncode } from '/static/crypto/hlp1.mjs';
@@ -26,6 +32,11 @@ import { ChatDelivery } from '/static/seeker/js/delivery.mjs';
 const BRACE = 0x7b;
 const LARGEST_ACK = 0xffffffff;
 export const MAX_TRANSCRIPT = 2000; // entries kept per chat (bounded; oldest dropped)
+// Entries per chat in the reload blob: sessionStorage may land on disk (a browser's
+// session restore), so the sealed blob carries as little conversation as a reload
+// needs. Older entries are lost over a reload (and are not re-sent after a re-hello).
+export const MAX_RELOAD_TRANSCRIPT = 200;
+export const STALE_STATE = 'stale_state';
 
 export const nowSeconds = () => Math.floor(Date.now() / 1000);
 
@@ -173,11 +184,29 @@ export class StaffChat {
     return this.delivery.deliveredSeq;
   }
 
-  /** After (re)connecting: the server holds our envelopes up to acceptedSeq. */
+  /** After (re)connecting: the server holds our envelopes up to acceptedSeq. Returns
+   *  [{kind: 'broken', code: 'stale_state'}] when this state is out of date, else []. */
   onResumed(acceptedSeq) {
     this.delivery.newConnection();
+    if (this.pendingTransfer === null && this.failedTransfer && this.failedTransfer.seq <= acceptedSeq) {
+      // The refused transfer did go through after all: its envelope took that number.
+      this.delivery.lastSeq = Math.max(this.delivery.lastSeq, this.failedTransfer.seq);
+      this.failedTransfer = null;
+    }
+    const numbered = Math.max(this.delivery.lastSeq, this.failedTransfer?.seq ?? 0, this.pendingTransfer?.seq ?? 0);
+    if (Number.isSafeInteger(acceptedSeq) && acceptedSeq > numbered && this.session !== null && this.broken !== STALE_STATE) {
+      // The server has envelopes this state never numbered: it was restored from an
+      // out-of-date blob and its send chain is behind. Never encrypt with it again.
+      this.broken = STALE_STATE;
+      this.session.destroy();
+      this.delivery.wipe();
+      this.pendingTransfer = this.failedTransfer = null;
+      this._flushAck();
+      return [{ kind: 'broken', code: STALE_STATE }];
+    }
     this._sendAll(this.delivery.onResume(acceptedSeq));
     this._flushAck();
+    return [];
   }
 
   markRead() {
@@ -262,7 +291,7 @@ export class StaffChat {
       startedAt: this.startedAt,
       sessionState,
       delivery: exportDelivery(this.delivery),
-      transcript: this.transcript.map((e) => ({ ...e })),
+      transcript: this.transcript.slice(-MAX_RELOAD_TRANSCRIPT).map((e) => ({ ...e })),
       failedTransfer: this.failedTransfer,
       broken: this.broken,
     };
@@ -274,7 +303,7 @@ export class StaffChat {
     const transcript = Array.isArray(saved.transcript)
       ? saved.transcript
           .filter((e) => e && Number.isSafeInteger(e.id) && (e.dir === 'mine' || e.dir === 'theirs' || e.dir === 'note') && typeof e.text === 'string')
-          .slice(-MAX_TRANSCRIPT)
+          .slice(-MAX_RELOAD_TRANSCRIPT)
       : [];
     const chat = new StaffChat({
       chatId: saved.chatId,

@@ -3,7 +3,7 @@
 // showModal(): focus stays inside, Esc closes, focus returns to the opener.
 
 import { el } from './dom.mjs';
-import { S } from './strings.mjs';
+import { S, colleagueWhy } from './strings.mjs';
 
 function shell(className, title, ...body) {
   const heading = el('h3', { text: title, tabindex: '-1' });
@@ -73,9 +73,12 @@ export function blockDialog(alias, onConfirm) {
 }
 
 /**
- * Transfer: `load()` resolves to {colleagues: [{username, handle, languages, status, free}],
- * languages: [{code, name}]}; colleagues that can take the chat come first, the others
- * are listed disabled with the reason.
+ * Transfer: `load()` resolves to {colleagues: [{username, languages, status, free,
+ * certifiedHandle, refusal}] (see vetColleagues in workspace.mjs), languages: [{code,
+ * name}]}; colleagues that can take the chat come first, the others are listed
+ * disabled with the reason. A colleague is named by the handle in their verified
+ * certificate (what the visitor will see) and their username, never by the server's
+ * unchecked handle; one whose certificate does not check out cannot be chosen.
  */
 export function transferDialog(alias, chatLanguage, load, onConfirm) {
   const id = `transfer-${++uid}`;
@@ -114,10 +117,10 @@ export function transferDialog(alias, chatLanguage, load, onConfirm) {
       note.textContent = onlyUser ? S.transferOnlySame : colleagues ? '' : S.transferQueuesOnly;
       const people = el('optgroup', { label: S.colleagues });
       const ranked = data.colleagues
-        .map((c) => ({ c, why: whyNot(c, chatLanguage) }))
+        .map((c) => ({ c, why: colleagueWhyNot(c, chatLanguage) }))
         .sort((a, b) => Number(a.why !== null) - Number(b.why !== null)); // stable: free first
       for (const { c, why } of ranked) {
-        const label = `${c.handle || c.username}${why ? ` (${why})` : ''}`;
+        const label = colleagueLabel(c, why);
         const disabled = why !== null || !colleagues || (onlyUser !== null && c.username !== onlyUser);
         people.append(el('option', { value: `user:${c.username}`, disabled, text: label }));
       }
@@ -134,6 +137,19 @@ export function transferDialog(alias, chatLanguage, load, onConfirm) {
       select.focus();
     },
   };
+}
+
+/** Why a colleague cannot be chosen: an unverified key first, then whyNot. */
+export function colleagueWhyNot(colleague, language) {
+  if (colleague.refusal || !colleague.certifiedHandle) return S.colleagueUnverified(colleagueWhy(colleague.refusal ?? 'no_key'));
+  return whyNot(colleague, language);
+}
+
+/** "Handle (username)" with the handle from the verified certificate; the username
+ *  alone when it did not verify; then the reason it cannot be chosen, if any. */
+export function colleagueLabel(colleague, why = null) {
+  const name = colleague.certifiedHandle ? `${colleague.certifiedHandle} (${colleague.username})` : colleague.username;
+  return `${name}${why ? ` – ${why}` : ''}`;
 }
 
 /** Why a colleague cannot take this chat now, or null. */

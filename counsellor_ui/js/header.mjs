@@ -62,7 +62,7 @@ export class HeaderView {
     const help = $('key-help');
     const why = S.keyHelp[state];
     help.textContent = this.canGoAvailable ? '' : typeof why === 'function' ? why(identity.fingerprint) : (why ?? '');
-    help.hidden = this.canGoAvailable;
+    $('key-box').hidden = this.canGoAvailable;
     this._drawAvailability();
   }
 

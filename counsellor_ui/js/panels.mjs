@@ -4,7 +4,7 @@
 // the moment it is made: every button and the composer act on that id only, so a
 // message can never go to another chat.
 
-import { fitsInOneMessage } from './chat.mjs';
+import { STALE_STATE, fitsInOneMessage } from './chat.mjs';
 import { blockDialog, cannedDialog, endDialog, transferDialog } from './dialogs.mjs';
 import { $, announce, el, setText, unannounce } from './dom.mjs';
 import { S, duration } from './strings.mjs';
@@ -172,6 +172,9 @@ export class ChatPanels {
         case 'transferRefused':
           this._message(p, chat.note(S.transferRefusedNote));
           break;
+        case 'broken':
+          if (event.code === STALE_STATE) this._message(p, chat.note(S.staleNote));
+          break;
         case 'ended':
           setText(p.endedNote, event.text);
           announce(`${chat.alias}: ${event.text}`);
@@ -293,7 +296,8 @@ export class ChatPanels {
     setText(p.safety, chat.safetyCode ?? (chat.orphan ? '—' : S.waitingKeys));
     p.peerNote.hidden = chat.peerConnected || Boolean(chat.ended);
     const ended = Boolean(chat.ended);
-    const why = chat.orphan ? S.orphan : chat.broken ? S.brokenNote : chat.failedTransfer ? S.transferRefusedNote : '';
+    const broken = chat.broken === STALE_STATE ? S.staleNote : S.brokenNote;
+    const why = chat.orphan ? S.orphan : chat.broken ? broken : chat.failedTransfer ? S.transferRefusedNote : '';
     setText(p.stateNote, ended ? '' : why);
     p.stateNote.hidden = ended || !why;
     p.typing.hidden = !chat.theyType || ended;

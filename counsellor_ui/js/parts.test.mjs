@@ -5,13 +5,13 @@ import { test } from 'node:test';
 
 import './testing/paths.mjs';
 
-const { b64uDecode, b64uEncode, publicKeyFromSeed, unwrapSeed, derivePasswordKeys, CryptoError } = await import('/static/crypto/hlp1.mjs');
+const { b64uDecode, b64uEncode, nacl, publicKeyFromSeed, unwrapSeed, derivePasswordKeys, CryptoError } = await import('/static/crypto/hlp1.mjs');
 const reload = await import('./reload.mjs');
 const { Api, ApiError } = await import('./api.mjs');
 const auth = await import('./auth.mjs');
 const { StaffLink, staffSocketUrl } = await import('./link.mjs');
 const { S, duration, endedReason } = await import('./strings.mjs');
-const { whyNot } = await import('./dialogs.mjs');
+const { colleagueLabel, colleagueWhyNot, whyNot } = await import('./dialogs.mjs');
 
 class MemoryStorage {
   constructor() {
@@ -31,31 +31,65 @@ class MemoryStorage {
 const seed = new Uint8Array(32).fill(7);
 const otherSeed = new Uint8Array(32).fill(8);
 
-test('the reload blob opens only with the same seed, once, within 120 s', () => {
+const sk = new Uint8Array(32).fill(9); // the session's reload_key
+const otherSk = new Uint8Array(32).fill(10);
+
+test('the reload blob opens only with the same seed and reload_key, once, within 120 s', () => {
   const store = new MemoryStorage();
   const data = { time: Date.now(), aliasCounter: 3, handled: 2, chats: [{ chatId: 'x', transcript: [{ text: 'secret words' }] }] };
-  assert.ok(reload.saveBlob(store, data, seed));
+  assert.ok(reload.saveBlob(store, data, seed, sk));
   const raw = store.getItem(reload.RELOAD_KEY);
   assert.ok(!raw.includes('secret'));
-  assert.equal(reload.open(raw, otherSeed), null);
-  assert.deepEqual(reload.open(raw, seed), data);
-  assert.deepEqual(reload.takeBlob(store, seed), data);
+  assert.equal(reload.open(raw, otherSeed, sk), null);
+  assert.equal(reload.open(raw, seed, otherSk), null); // another session: the blob is dead
+  assert.equal(reload.open(raw, seed, undefined), null);
+  assert.deepEqual(reload.open(raw, seed, sk), data);
+  assert.deepEqual(reload.takeBlob(store, seed, sk), data);
   assert.equal(store.getItem(reload.RELOAD_KEY), null); // deleted at once
-  assert.equal(reload.takeBlob(store, seed), null);
+  assert.equal(reload.takeBlob(store, seed, sk), null);
 
-  reload.saveBlob(store, { ...data, time: Date.now() - 121_000 }, seed);
-  assert.equal(reload.takeBlob(store, seed), null);
+  reload.saveBlob(store, { ...data, time: Date.now() - 121_000 }, seed, sk);
+  assert.equal(reload.takeBlob(store, seed, sk), null);
   assert.equal(store.getItem(reload.RELOAD_KEY), null); // too old: gone too
-  reload.saveBlob(store, data, seed);
-  assert.equal(reload.takeBlob(store, otherSeed), null);
+  reload.saveBlob(store, data, seed, sk);
+  assert.equal(reload.takeBlob(store, otherSeed, sk), null);
+  assert.equal(store.getItem(reload.RELOAD_KEY), null);
+  reload.saveBlob(store, data, seed, sk);
+  assert.equal(reload.takeBlob(store, seed, otherSk), null);
+  assert.equal(store.getItem(reload.RELOAD_KEY), null);
+  reload.saveBlob(store, data, seed, sk);
+  assert.equal(reload.takeBlob(store, seed, null), null); // no reload_key: nothing opens
   assert.equal(store.getItem(reload.RELOAD_KEY), null);
   // Tampering is noticed.
-  reload.saveBlob(store, data, seed);
+  reload.saveBlob(store, data, seed, sk);
   const bytes = b64uDecode(store.getItem(reload.RELOAD_KEY));
   bytes[40] ^= 1;
-  assert.equal(reload.open(b64uEncode(bytes), seed), null);
+  assert.equal(reload.open(b64uEncode(bytes), seed, sk), null);
   // Two seals of the same data differ (random nonce).
-  assert.notEqual(reload.seal(data, seed), reload.seal(data, seed));
+  assert.notEqual(reload.seal(data, seed, sk), reload.seal(data, seed, sk));
+});
+
+test('the reload key is SHA-512("HLP1-ui/reload" ‖ seed ‖ reload_key)[0:32]; nothing is saved without a reload_key', () => {
+  const label = new TextEncoder().encode('HLP1-ui/reload');
+  const input = new Uint8Array([...label, ...seed, ...sk]);
+  assert.deepEqual(reload.reloadKey(seed, sk), nacl.hash(input).slice(0, 32));
+  assert.notDeepEqual(reload.reloadKey(seed, sk), nacl.hash(new Uint8Array([...label, ...seed])).slice(0, 32));
+  assert.throws(() => reload.reloadKey(seed));
+  assert.throws(() => reload.reloadKey(seed, new Uint8Array(16)));
+  // A blob from before stays only if a new one replaces it: a refused save removes it.
+  const store = new MemoryStorage();
+  reload.saveBlob(store, { time: Date.now(), chats: [] }, seed, sk);
+  assert.equal(reload.saveBlob(store, { time: Date.now(), chats: [] }, seed, null), false);
+  assert.equal(store.getItem(reload.RELOAD_KEY), null);
+  reload.saveBlob(store, { time: Date.now(), chats: [] }, seed, sk);
+  reload.dropBlob(store); // pageshow
+  assert.equal(store.getItem(reload.RELOAD_KEY), null);
+  // The server's reload_key: b64u of 32 bytes, else none.
+  assert.deepEqual(reload.sessionReloadKey({ reload_key: b64uEncode(sk) }), sk);
+  assert.equal(reload.sessionReloadKey({ reload_key: b64uEncode(new Uint8Array(31)) }), null);
+  assert.equal(reload.sessionReloadKey({ reload_key: '!!' }), null);
+  assert.equal(reload.sessionReloadKey({ username: 'sam' }), null);
+  assert.equal(reload.sessionReloadKey(null), null);
 });
 
 test('the handled count is a plain number; sign-out clears both entries', () => {
@@ -65,7 +99,7 @@ test('the handled count is a plain number; sign-out clears both entries', () => 
   assert.equal(reload.readHandled(store), 4);
   store.setItem(reload.HANDLED_KEY, 'junk');
   assert.equal(reload.readHandled(store), 0);
-  reload.saveBlob(store, { time: Date.now(), chats: [] }, seed);
+  reload.saveBlob(store, { time: Date.now(), chats: [] }, seed, sk);
   reload.clearAll(store);
   assert.equal(store.map.size, 0);
 });
@@ -232,4 +266,15 @@ test('texts: durations, end reasons, why a colleague cannot take a chat', () => 
   assert.equal(whyNot({ ...c, free: false }, 'en'), S.freeNot.full);
   assert.equal(whyNot({ ...c, status: 'offline' }, 'en'), S.freeNot.offline);
   assert.equal(whyNot({ ...c, status: 'away' }, 'en'), S.freeNot.away);
+  // The transfer dialog names a colleague by the certified handle and the username;
+  // an unverified key cannot be chosen, whatever the server calls it.
+  const noor = { ...c, username: 'noor', handle: 'Server handle', certifiedHandle: 'Noor', refusal: null };
+  assert.equal(colleagueWhyNot(noor, 'en'), null);
+  assert.equal(colleagueLabel(noor, null), 'Noor (noor)');
+  assert.equal(colleagueLabel(noor, colleagueWhyNot({ ...noor, status: 'away' }, 'en')), 'Noor (noor) – away');
+  const eve = { ...c, username: 'eve', handle: 'Noor', certifiedHandle: null, refusal: 'revoked' };
+  assert.match(colleagueWhyNot(eve, 'en'), /not verified: the key is revoked/);
+  assert.equal(colleagueLabel(eve, colleagueWhyNot(eve, 'en')), 'eve – key not verified: the key is revoked');
+  assert.match(colleagueWhyNot({ ...c, username: 'x', refusal: 'weird' }, 'en'), /invalid certificate \(weird\)/);
+  assert.match(S.colleagueRefused('eve', 'the key is revoked'), /eve.*not be verified.*revoked/);
 });

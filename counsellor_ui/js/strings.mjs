@@ -55,6 +55,22 @@ export const S = {
   refusedGeneric: 'The server refused that.',
   orphan: 'This chat cannot be continued here (it was opened in another tab or before the page lost its keys). You can only end it.',
   brokenNote: 'The encrypted channel broke (the visitor’s messages could not be trusted). End the chat or hand it back to the queue.',
+  staleNote:
+    'This chat was restored from an out-of-date saved copy (the page went on after it was saved), so it can no longer send safely. Hand it back to the queue (the visitor’s page then starts a fresh key exchange) or end it.',
+  staleState: (alias) => `${alias} was restored from an out-of-date copy and can no longer send. Hand it back to the queue or end it.`,
+  colleagueRefused: (who, why) => `Not transferred: ${who}’s key could not be verified (${why}).`,
+  colleagueUnverified: (why) => `key not verified: ${why}`,
+  colleagueWhy: {
+    no_trust: 'the organisation key could not be loaded',
+    no_revocation_list: 'no current revocation list',
+    stale_revocation_list: 'the revocation list is out of date',
+    bad_revocation_list: 'the revocation list is not valid',
+    no_key: 'no certified key',
+    key_mismatch: 'the certificate is for another key',
+    revoked: 'the key is revoked',
+    expired: 'the certificate has expired',
+    bad_signature: 'the certificate is not signed by the organisation',
+  },
   peerGone: 'The visitor’s connection dropped; they may come back.',
   peerBack: 'The visitor is back.',
   endedPeer: 'The visitor ended the chat.',
@@ -134,6 +150,11 @@ const ENDED = {
   lost: 'The chat is no longer open on the server (it ended while you were away).',
   peer_closed: 'The visitor ended the chat.',
 };
+
+/** Why a colleague's key was refused, from a CryptoError code. */
+export function colleagueWhy(code) {
+  return S.colleagueWhy[code] ?? `invalid certificate (${code})`;
+}
 
 export function endedReason(reason) {
   return ENDED[reason] ?? `The chat ended (${reason}).`;

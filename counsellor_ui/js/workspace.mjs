@@ -14,9 +14,105 @@
 //   until the counsellor closes it. Either way the session and transcript are wiped.
 // - An `error` frame names the chat where it can; a refused transfer leaves the chat
 //   unable to send (see chat.mjs) and the counsellor is told.
+// - A colleague's ik and cert come from the server: before the HLP1 transfer is signed
+//   the certificate must verify under the organisation key (GET /api/crypto), be for
+//   that very ik, and the ik must not be on a current revocation list (checkColleague).
+// - A chat restored from an out-of-date reload blob is broken ('stale_state', see
+//   chat.mjs) and the counsellor is told.
 
-import { StaffChat } from './chat.mjs';
+import { CryptoError, b64uDecode, nacl, verifyCertificate, verifyRevocationList } from '/static/crypto/hlp1.mjs';
+import { STALE_STATE, StaffChat } from './chat.mjs';
 import { S, endedReason } from './strings.mjs';
+
+const bytesOf = (v) => (v instanceof Uint8Array ? v : b64uDecode(v));
+
+/**
+ * The organisation's trust anchors from GET /api/crypto: {orgPub, revocations} (the
+ * revocation list verified and current at `now`, unix seconds). Throws CryptoError
+ * ("no_trust", "no_revocation_list", or the list's own refusal).
+ */
+export function trustFromCrypto(info, now) {
+  if (!info || typeof info.org_public_key !== 'string') throw new CryptoError('no_trust', 'no organisation key');
+  let orgPub;
+  try {
+    orgPub = b64uDecode(info.org_public_key);
+  } catch {
+    throw new CryptoError('no_trust', 'the organisation key is not base64url');
+  }
+  if (orgPub.length !== 32) throw new CryptoError('no_trust', 'the organisation key is not 32 bytes');
+  if (typeof info.revocation_list !== 'string') throw new CryptoError('no_revocation_list', 'no revocation list');
+  let blob;
+  try {
+    blob = b64uDecode(info.revocation_list);
+  } catch {
+    throw new CryptoError('bad_revocation_list', 'the revocation list is not base64url');
+  }
+  return { orgPub, revocations: verifyRevocationList(orgPub, blob, now) };
+}
+
+/**
+ * A colleague (an entry of GET /api/staff/colleagues, ik and cert as b64u or bytes)
+ * checked before anything is signed for them: the certificate verifies under the
+ * organisation key at `now`, certifies exactly this ik, and the ik is not revoked.
+ * Returns {username, handle (the certified one), ik, cert}; throws ColleagueKeyError
+ * ("no_trust", "no_key", "key_mismatch", "revoked", "stale_revocation_list", or the
+ * certificate's own refusal: "expired", "bad_signature", "bad_cert", ...).
+ */
+export function checkColleague(colleague, trust, now) {
+  try {
+    return checkColleagueOrThrow(colleague, trust, now);
+  } catch (error) {
+    if (error instanceof CryptoError) throw new ColleagueKeyError(error.code, error.message);
+    throw error;
+  }
+}
+
+/** A colleague's key or certificate did not check out: nothing was signed for them. */
+export class ColleagueKeyError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+
+function checkColleagueOrThrow(colleague, trust, now) {
+  if (!trust || !(trust.orgPub instanceof Uint8Array) || !trust.revocations) {
+    throw new CryptoError('no_trust', 'the organisation key and revocation list are not loaded');
+  }
+  if (!colleague || typeof colleague.username !== 'string' || !colleague.ik || !colleague.cert) {
+    throw new CryptoError('no_key', 'the colleague has no certified key');
+  }
+  let ik;
+  let cert;
+  try {
+    ik = bytesOf(colleague.ik);
+    cert = bytesOf(colleague.cert);
+  } catch {
+    throw new CryptoError('bad_cert', 'the colleague\'s key or certificate is not base64url');
+  }
+  const parsed = verifyCertificate(trust.orgPub, cert, now);
+  if (ik.length !== 32 || !nacl.verify(parsed.ik, ik)) throw new CryptoError('key_mismatch', 'the certificate is for another key');
+  trust.revocations.checkCurrent(now);
+  if (trust.revocations.has(ik)) throw new CryptoError('revoked', 'the colleague\'s key is revoked');
+  return { username: colleague.username, handle: parsed.handle, ik, cert };
+}
+
+/**
+ * The colleagues list for the transfer dialog: each entry with `certifiedHandle` (the
+ * handle from its verified certificate) or `refusal` (the CryptoError code: the
+ * dialog lists it disabled). trust null: every entry refused with `trustError`'s code.
+ */
+export function vetColleagues(colleagues, trust, now, trustError = null) {
+  return (Array.isArray(colleagues) ? colleagues : []).map((c) => {
+    if (!trust) return { ...c, certifiedHandle: null, refusal: trustError?.code ?? 'no_trust' };
+    try {
+      return { ...c, certifiedHandle: checkColleague(c, trust, now).handle, refusal: null };
+    } catch (error) {
+      if (!(error instanceof ColleagueKeyError)) throw error;
+      return { ...c, certifiedHandle: null, refusal: error.code };
+    }
+  });
+}
 
 const OWN_REASONS = { end: 'counsellor_ended', requeue: 'handed_back', transfer: 'transferred', block: 'blocked' };
 const MAX_OFFERS = 16;
@@ -43,6 +139,7 @@ export class Workspace {
     this.up = false;
     this._lastCommandChat = null;
     this._wantAvailable = false;
+    this.trust = null; // {orgPub, revocations} from GET /api/crypto (trustFromCrypto)
   }
 
   send(frame) {
@@ -92,11 +189,14 @@ export class Workspace {
     return this._actOn(chatId, 'transfer', { type: 'transfer', chat_id: chatId, language });
   }
 
-  /** colleague: an entry of GET /api/staff/colleagues with ik/cert as bytes. */
+  /** colleague: an entry of GET /api/staff/colleagues (ik/cert as b64u or bytes).
+   *  Throws ColleagueKeyError when the colleague's key does not check out (nothing is
+   *  signed then), CryptoError when the chat cannot send the transfer. */
   transferToColleague(chatId, colleague) {
     const chat = this.chats.get(chatId);
     if (!chat || chat.ended || !this.up) return false;
-    const frame = chat.transferFrame(colleague.username, colleague.ik, colleague.cert);
+    const checked = checkColleague(colleague, this.trust, Math.floor(this.now() / 1000));
+    const frame = chat.transferFrame(checked.username, checked.ik, checked.cert);
     this._lastCommandChat = chatId;
     this.send(frame);
     this._notify('chat', { chat });
@@ -175,11 +275,10 @@ export class Workspace {
       listed.add(item.chat_id);
       const chat = this.chats.get(item.chat_id);
       if (chat) {
-        if (chat.pendingTransfer === null && chat.failedTransfer && chat.failedTransfer.seq <= item.accepted_seq) {
-          chat.failedTransfer = null; // it did go through after all
-        }
-        chat.onResumed(item.accepted_seq);
+        const events = chat.onResumed(item.accepted_seq);
         this._notify('chat', { chat });
+        for (const event of events) this._notify('chat', { chat, event });
+        if (chat.broken === STALE_STATE && events.length) this._notify('notice', { chatId: chat.chatId, text: S.staleState(chat.alias) });
       } else {
         const orphan = StaffChat.orphan({ chatId: item.chat_id, alias: this._alias(), language: item.language, send: (x) => this._send(x) });
         this.chats.set(orphan.chatId, orphan);

@@ -7,7 +7,8 @@ import './testing/paths.mjs';
 
 const hlp1 = await import('/static/crypto/hlp1.mjs');
 const { Workspace } = await import('./workspace.mjs');
-const { fitsInOneMessage } = await import('./chat.mjs');
+const { fitsInOneMessage, MAX_RELOAD_TRANSCRIPT, STALE_STATE } = await import('./chat.mjs');
+const { ColleagueKeyError, checkColleague, trustFromCrypto, vetColleagues } = await import('./workspace.mjs');
 const { CounsellorSession, SeekerSession, b64uDecode, b64uEncode, makeCertificate, makeRevocationList, nacl, publicKeyFromSeed, verifyRevocationList } =
   hlp1;
 
@@ -36,6 +37,7 @@ function setup({ up = true } = {}) {
     notify: (kind, detail) => seen.push([kind, detail]),
     identity: { seed, cert },
   });
+  ws.trust = { orgPub, revocations: rl };
   if (up) ws.onUp();
   return { ws, sent, seen, take: () => sent.splice(0) };
 }
@@ -356,4 +358,165 @@ test('a lost connection drops offers and pending actions; the welcome sorts out 
   assert.equal(chat.pendingAction, null);
   assert.equal(t.ws.requeue(chatId), false); // not while offline
   assert.equal(t.ws.send({ type: 'ping' }), true); // the fake socket takes anything
+});
+
+const welcomeWith = (chatId, acceptedSeq) => ({
+  v: 1,
+  type: 'welcome',
+  username: 'sam',
+  languages: ['en'],
+  capacity: 1,
+  max_capacity: 3,
+  status: 'away',
+  resume_grace_s: 120,
+  chats: [{ chat_id: chatId, language: 'en', accepted_seq: acceptedSeq }],
+});
+
+test('reload: the blob keeps only the last 200 transcript entries per chat', async () => {
+  const t = setup();
+  const { chatId, chat, v } = await matched(t);
+  for (let i = 0; i < 150; i += 1) t.ws.onFrame(v.frame(v.session.sendMessage(`theirs ${i}`)));
+  for (let i = 0; i < 150; i += 1) t.ws.sendText(chatId, `mine ${i}`);
+  await tick();
+  t.take();
+  assert.equal(chat.transcript.length, 300); // the screen keeps more
+  const data = JSON.parse(JSON.stringify(t.ws.exportForReload()));
+  const saved = data.chats[0].transcript;
+  assert.equal(MAX_RELOAD_TRANSCRIPT, 200);
+  assert.equal(saved.length, 200);
+  assert.equal(saved[0].text, 'theirs 100');
+  assert.equal(saved.at(-1).text, 'mine 149');
+  // A blob holding more (not written by us) is cut on restore too.
+  data.chats[0].transcript = [...chat.transcript.map((e) => ({ ...e })), ...chat.transcript.map((e) => ({ ...e, id: e.id + 1000 }))];
+  const t2 = setup({ up: false });
+  assert.equal(t2.ws.restore(data), 1);
+  assert.equal(t2.ws.chats.get(chatId).transcript.length, 200);
+});
+
+test('reload: a stale blob (the page went on sending after it was written) breaks the chat, nothing is sent', async () => {
+  const t = setup();
+  const { chatId, chat, v } = await matched(t);
+  t.ws.sendText(chatId, 'one');
+  assert.deepEqual(v.open(t.take()[0]).map((e) => e.text), ['one']);
+  // pagehide writes the blob at seq 2; the page comes back from the back-forward cache
+  // and goes on sending (seq 3) under the same chain.
+  const stale = JSON.parse(JSON.stringify(t.ws.exportForReload()));
+  const [live] = (t.ws.sendText(chatId, 'two'), t.take());
+  assert.equal(live.seq, 3);
+  assert.deepEqual(v.open(live).map((e) => e.text), ['two']);
+
+  // The old blob restored elsewhere: the server has seq 3, this state numbered only 2.
+  const t2 = setup({ up: false });
+  assert.equal(t2.ws.restore(stale), 1);
+  const restored = t2.ws.chats.get(chatId);
+  assert.equal(restored.delivery.lastSeq, 2);
+  t2.ws.onUp();
+  t2.ws.onFrame(welcomeWith(chatId, 3));
+  await tick();
+  assert.equal(restored.broken, STALE_STATE);
+  assert.equal(restored.canSend, false);
+  assert.ok(restored.session.closed); // the rolled-back chain is wiped
+  assert.ok(t2.take().every((f) => f.type !== 'relay')); // nothing re-sent or re-encrypted
+  assert.ok(t2.seen.some(([k, d]) => k === 'chat' && d.event && d.event.kind === 'broken' && d.event.code === STALE_STATE));
+  assert.ok(t2.seen.some(([k, d]) => k === 'notice' && d.chatId === chatId && /out-of-date/.test(d.text)));
+  assert.throws(() => t2.ws.sendText(chatId, 'three'));
+  t2.ws.sendTyping(chatId, true);
+  assert.deepEqual(t2.take(), []);
+  // The seeker's next message is acknowledged but not decrypted with the stale state.
+  t2.ws.onFrame(v.frame(v.session.sendMessage('hello?')));
+  await tick();
+  assert.deepEqual(t2.take().map((f) => f.type), ['ack']);
+  // Nothing of it goes into a later blob; End and hand-back still work (no encrypted goodbye).
+  assert.equal(t2.ws.exportForReload(), null);
+  assert.ok(t2.ws.end(chatId, 'other'));
+  assert.deepEqual(t2.take(), [{ v: 1, type: 'end', chat_id: chatId, outcome: 'other' }]);
+
+  // A current blob (nothing sent after it) resumes normally.
+  const fresh = JSON.parse(JSON.stringify(t.ws.exportForReload()));
+  const t3 = setup({ up: false });
+  t3.ws.restore(fresh);
+  t3.ws.onUp();
+  t3.ws.onFrame(welcomeWith(chatId, 3));
+  assert.equal(t3.ws.chats.get(chatId).broken, null);
+  assert.ok(t3.ws.chats.get(chatId).canSend);
+  assert.equal(chat.broken, null);
+});
+
+test('a refused colleague transfer that did go through is not mistaken for a stale state', async () => {
+  const t = setup();
+  const { chatId, chat } = await matched(t);
+  t.ws.transferToColleague(chatId, { username: 'noor', ik: ik2, cert: cert2 });
+  const [, frame] = t.take();
+  t.ws.onDown(); // fate unknown: counted as refused
+  assert.ok(chat.failedTransfer);
+  t.ws.onUp();
+  t.ws.onFrame(welcomeWith(chatId, frame.seq));
+  assert.equal(chat.broken, null);
+  assert.equal(chat.failedTransfer, null);
+  assert.equal(chat.delivery.lastSeq, frame.seq);
+});
+
+test('transfer: the colleague\'s certificate is verified (org key, same ik, not revoked) before anything is signed', async () => {
+  const now = NOW;
+  const info = { org_public_key: b64uEncode(orgPub), revocation_list: b64uEncode(makeRevocationList(orgSeed, NOW - 3600, NOW + 29 * DAY, [])) };
+  const trust = trustFromCrypto(info, now);
+  const ok = checkColleague({ username: 'noor', ik: b64uEncode(ik2), cert: b64uEncode(cert2) }, trust, now);
+  assert.equal(ok.handle, 'Noor');
+  assert.deepEqual(ok.ik, ik2);
+
+  const refusal = (c, tr = trust) => {
+    try {
+      checkColleague(c, tr, now);
+    } catch (error) {
+      assert.ok(error instanceof ColleagueKeyError);
+      return error.code;
+    }
+    return null;
+  };
+  const seed3 = new Uint8Array(32).fill(5);
+  const ik3 = publicKeyFromSeed(seed3);
+  // A certificate for another key (the server swapped the ik).
+  assert.equal(refusal({ username: 'noor', ik: ik3, cert: cert2 }), 'key_mismatch');
+  // Signed by another organisation.
+  const rogue = makeCertificate(new Uint8Array(32).fill(6), ik2, NOW + DAY, 'Noor');
+  assert.equal(refusal({ username: 'noor', ik: ik2, cert: rogue }), 'bad_signature');
+  // Expired.
+  const old = makeCertificate(orgSeed, ik2, NOW - 10, 'Noor');
+  assert.equal(refusal({ username: 'noor', ik: ik2, cert: old }), 'expired');
+  // Revoked.
+  const revokedInfo = { ...info, revocation_list: b64uEncode(makeRevocationList(orgSeed, NOW - 3600, NOW + 29 * DAY, [ik2])) };
+  assert.equal(refusal({ username: 'noor', ik: ik2, cert: cert2 }, trustFromCrypto(revokedInfo, now)), 'revoked');
+  // No key, no trust anchors.
+  assert.equal(refusal({ username: 'noor', ik: null, cert: null }), 'no_key');
+  assert.equal(refusal({ username: 'noor', ik: ik2, cert: cert2 }, null), 'no_trust');
+  assert.throws(() => trustFromCrypto({ org_public_key: info.org_public_key, revocation_list: null }, now), (e) => e.code === 'no_revocation_list');
+  assert.throws(() => trustFromCrypto(info, NOW + 40 * DAY), (e) => e.code === 'stale_revocation_list');
+
+  // The dialog's list: certified handles, refusals named.
+  const listed = vetColleagues(
+    [
+      { username: 'noor', handle: 'Server says', ik: b64uEncode(ik2), cert: b64uEncode(cert2) },
+      { username: 'eve', handle: 'Noor', ik: b64uEncode(ik3), cert: b64uEncode(cert2) },
+    ],
+    trust,
+    now,
+  );
+  assert.deepEqual(listed.map((c) => [c.username, c.certifiedHandle, c.refusal]), [['noor', 'Noor', null], ['eve', null, 'key_mismatch']]);
+  assert.ok(vetColleagues([{ username: 'noor', ik: 'x', cert: 'y' }], null, now, { code: 'no_revocation_list' }).every((c) => c.refusal === 'no_revocation_list'));
+
+  // The workspace refuses before signing: no frame, the chat can still send.
+  const t = setup();
+  const { chatId, chat } = await matched(t);
+  const sentBefore = chat.session.sent;
+  assert.throws(() => t.ws.transferToColleague(chatId, { username: 'noor', ik: ik3, cert: cert2 }), (e) => e instanceof ColleagueKeyError && e.code === 'key_mismatch');
+  t.ws.trust = trustFromCrypto(revokedInfo, now);
+  assert.throws(() => t.ws.transferToColleague(chatId, { username: 'noor', ik: ik2, cert: cert2 }), (e) => e.code === 'revoked');
+  t.ws.trust = null;
+  assert.throws(() => t.ws.transferToColleague(chatId, { username: 'noor', ik: ik2, cert: cert2 }), (e) => e.code === 'no_trust');
+  assert.deepEqual(t.take(), []);
+  assert.equal(chat.session.sent, sentBefore);
+  assert.ok(chat.canSend);
+  t.ws.trust = trust;
+  assert.ok(t.ws.transferToColleague(chatId, { username: 'noor', ik: b64uEncode(ik2), cert: b64uEncode(cert2) }));
+  assert.equal(t.take().at(-1).type, 'transfer');
 });

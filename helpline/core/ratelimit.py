@@ -32,17 +32,33 @@ class TokenBucket:
         return True
 
 
+#: How long an entry that reached the lock-out threshold is remembered after its last
+#: failure, whatever happens to the map (docs/protocol.md §6.1).
+HELD_S = 24 * 3600.0
+
+
 class LoginLimiter:
     """Per-username lock-out after repeated failures, and a global attempt budget.
 
     After ``failures_before_lockout`` failures a username is locked for 1 s,
     doubling with every further failure up to ``lockout_max_s``; a success
     clears it. Attempts are counted before the password check, so parallel
-    guesses count too. The map of usernames is bounded (``max_tracked``): at the
-    bound the oldest entries that are not locked are dropped; a locked one is
-    kept until its lock-out ends, so flooding the map cannot lift it (the
-    number of locked entries is itself bounded by the global attempt budget
-    times the longest lock-out).
+    guesses count too. A count is forgotten ``held_s`` (24 hours) after its last
+    failure.
+
+    The map of usernames is bounded (``max_tracked``) and kept in two parts, each
+    in the order of last failure. An entry whose count reached the threshold is
+    **held**: it is never dropped before its last failure is ``held_s`` (24 hours)
+    old, even after its lock-out ended, so that flooding the map with random
+    usernames cannot reset its count (and so hand out fresh guesses). At the bound
+    the oldest entries below the threshold go first, then held ones older than
+    ``held_s``. When every entry is held and recent, the map is not made room in:
+    an attempt for a username it does not hold is refused (:meth:`retry_after`
+    answers a wait) rather than forgetting a held one. Filling the map that way
+    takes ``failures_before_lockout * max_tracked`` attempts, at least 2,500 s of
+    the whole global budget with the defaults, which already keeps everyone out
+    while it is spent. The map may exceed the bound only by the attempts in flight
+    (checked when room existed, counted after).
     """
 
     def __init__(
@@ -52,41 +68,70 @@ class LoginLimiter:
         global_per_s: float,
         now: float,
         max_tracked: int = 10_000,
+        held_s: float = HELD_S,
     ) -> None:
         self._threshold = failures_before_lockout
         self._max_s = lockout_max_s
         self._global = TokenBucket(global_per_s, max(1.0, global_per_s), now)
-        self._failures: OrderedDict[str, tuple[int, float]] = OrderedDict()
+        # username → (failures, locked until, last failure), oldest failure first
+        self._counting: OrderedDict[str, tuple[int, float, float]] = OrderedDict()
+        self._held: OrderedDict[str, tuple[int, float, float]] = OrderedDict()
         self._max_tracked = max_tracked
+        self._held_s = held_s
+
+    def __len__(self) -> int:
+        return len(self._counting) + len(self._held)
 
     def retry_after(self, username: str, now: float) -> float:
         """Seconds to wait before ``username`` may try; 0 when an attempt is allowed."""
-        entry = self._failures.get(username.casefold())
+        entry = self._entry(username.casefold(), now)
         if entry is not None and entry[1] > now:
             return entry[1] - now
+        if entry is None:
+            self._evict(now, room=1)
+            if len(self) >= self._max_tracked:  # full of held entries: refuse newcomers
+                oldest = next(iter(self._held.values()))
+                return min(self._max_s, max(1.0, oldest[2] + self._held_s - now))
         if not self._global.take(now):
             return 1.0
         return 0.0
 
     def failed(self, username: str, now: float) -> None:
         key = username.casefold()
-        count = self._failures.pop(key, (0, 0.0))[0] + 1
-        locked_until = 0.0
+        entry = self._entry(key, now)
+        self._held.pop(key, None)
+        self._counting.pop(key, None)
+        count = (entry[0] if entry is not None else 0) + 1
         if count >= self._threshold:
             locked_until = now + min(self._max_s, 2.0 ** (count - self._threshold))
-        self._failures[key] = (count, locked_until)
-        if len(self._failures) > self._max_tracked:
-            self._evict(now)
+            self._held[key] = (count, locked_until, now)
+        else:
+            self._counting[key] = (count, 0.0, now)
+        self._evict(now)
 
-    def _evict(self, now: float) -> None:
-        """Drop the oldest entries that are not locked; locked ones are never dropped
-        (pushing a target out of the map must not lift its lock-out). If every entry is
-        locked, the map may exceed its bound until locks expire."""
-        for key in list(self._failures):
-            if len(self._failures) <= self._max_tracked:
+    def _entry(self, key: str, now: float) -> tuple[int, float, float] | None:
+        """The entry of ``key``; a count whose last failure is ``held_s`` old is forgotten."""
+        entry = self._held.get(key) or self._counting.get(key)
+        if entry is not None and entry[2] <= now - self._held_s:
+            self._held.pop(key, None)
+            self._counting.pop(key, None)
+            return None
+        return entry
+
+    def _evict(self, now: float, room: int = 0) -> None:
+        """Drop entries until ``room`` more fit under the bound: the oldest below the
+        threshold first, then held ones whose last failure is ``held_s`` old; never a
+        held entry younger than that (it may stay over the bound instead)."""
+        while len(self) + room > self._max_tracked:
+            if self._counting:
+                self._counting.popitem(last=False)
+                continue
+            oldest = next(iter(self._held.values()), None)
+            if oldest is None or oldest[2] > now - self._held_s:
                 return
-            if self._failures[key][1] <= now:
-                del self._failures[key]
+            self._held.popitem(last=False)
 
     def succeeded(self, username: str) -> None:
-        self._failures.pop(username.casefold(), None)
+        key = username.casefold()
+        self._held.pop(key, None)
+        self._counting.pop(key, None)

@@ -965,6 +965,7 @@ class Switchboard:
             seeker.language = language
             if seeker.fallback == language:
                 seeker.fallback = None
+                seeker.fallback_active = False
         if seeker.conn is not None:
             out.append(Requeued(seeker.conn, reason))
             seeker.recently_closed = remember_closed(seeker.recently_closed, chat.id)

@@ -39,12 +39,19 @@ _COLUMNS = (
 )
 
 
+#: Format characters (category Cf) that are allowed: the zero-width joiner and
+#: non-joiner, which some scripts and emoji sequences need.
+_ALLOWED_FORMAT = "\u200c\u200d"
+
+
 def acceptable(value: str, *, lines: bool) -> bool:
-    """Not blank, and no control characters but (with ``lines``) line breaks and tabs:
-    a text must not be able to reorder or hide itself in a terminal or a log."""
-    allowed = "\n\t" if lines else ""
+    """Not blank, no control characters but (with ``lines``) line breaks and tabs, and
+    no format characters (Unicode category Cf: bidi embeddings, overrides and isolates,
+    zero-width spaces, soft hyphens, …) but ZWNJ and ZWJ: a text must not be able to
+    reorder or hide itself in a terminal, a log or the workspace."""
+    allowed = ("\n\t" if lines else "") + _ALLOWED_FORMAT
     return bool(value.strip()) and not any(
-        unicodedata.category(c) == "Cc" and c not in allowed for c in value
+        unicodedata.category(c) in ("Cc", "Cf") and c not in allowed for c in value
     )
 
 

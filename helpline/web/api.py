@@ -32,6 +32,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SESSION_COOKIE = "helpline_session"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_LABEL = b"HLP1/csrf"
+RELOAD_LABEL = b"HLP1/reload"
 MAX_BODY = 16 * 1024
 #: Routes that never use the staff session, so need no CSRF token even when a browser
 #: sends the cookie along: a login (it proves itself with the login secret, and the
@@ -40,7 +41,8 @@ MAX_BODY = 16 * 1024
 SESSIONLESS = frozenset({"/api/login", "/api/feedback"})
 
 #: The server secret (32 random bytes kept in the database, ``settings``): the key of
-#: the CSRF tokens, the fake salts and the TOTP sealing key, each with its own label.
+#: the CSRF tokens, the reload keys, the fake salts and the TOTP sealing key, each with
+#: its own label.
 SERVER_SECRET = web.AppKey("server_secret", bytes)
 
 
@@ -70,7 +72,22 @@ def csrf_token(secret: bytes, session_token: str) -> str:
     A page of another site cannot read it (the login answer and ``GET /api/me``
     are same-origin JSON), so it cannot send it either (docs/protocol.md §6.3).
     """
-    mac = hmac.new(secret, CSRF_LABEL + session_token.encode("utf-8"), hashlib.sha256)
+    return _session_mac(secret, CSRF_LABEL, session_token)
+
+
+def reload_key(secret: bytes, session_token: str) -> str:
+    """The reload key of a session: b64u(HMAC-SHA256(secret, "HLP1/reload" ‖ token)).
+
+    The workspace mixes it into the key of the sealed state it keeps across a page
+    reload, so a blob left on disk cannot be opened once the session is gone (the
+    value is only ever given to the session's own page: login answer, ``GET /api/me``;
+    docs/protocol.md §6.1). Stateless like :func:`csrf_token`, with its own label.
+    """
+    return _session_mac(secret, RELOAD_LABEL, session_token)
+
+
+def _session_mac(secret: bytes, label: bytes, session_token: str) -> str:
+    mac = hmac.new(secret, label + session_token.encode("utf-8"), hashlib.sha256)
     return b64u_encode(mac.digest())
 
 

@@ -42,6 +42,7 @@ from helpline.web.api import (
     Body,
     csrf_token,
     current_account,
+    reload_key,
     signed_in,
 )
 from helpline.web.keys import CONFIG, DATABASE, HUB
@@ -145,9 +146,14 @@ async def login(request: web.Request) -> web.Response:
     token = await database.sessions.create(account.id, time.time(), verified_hash=stored)
     if token is None:  # the password changed while this login was being checked
         raise ApiError(401, "bad_credentials")
-    csrf = csrf_token(request.app[SERVER_SECRET], token)
+    server_secret = request.app[SERVER_SECRET]
     response = web.json_response(
-        {"username": account.username, "role": account.role.value, "csrf": csrf}
+        {
+            "username": account.username,
+            "role": account.role.value,
+            "csrf": csrf_token(server_secret, token),
+            "reload_key": reload_key(server_secret, token),
+        }
     )
     response.set_cookie(
         SESSION_COOKIE,
@@ -251,5 +257,6 @@ async def me(request: web.Request) -> web.Response:
             "capacity": account.capacity,
             "totp": await request.app[DATABASE].totp.enabled(account.id),
             "csrf": csrf_token(request.app[SERVER_SECRET], token),
+            "reload_key": reload_key(request.app[SERVER_SECRET], token),
         }
     )

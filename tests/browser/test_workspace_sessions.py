@@ -189,8 +189,19 @@ async def test_totp_enrolment_and_sign_in_with_a_real_code(
     await staff.click("#settings-toggle")
     await expect(staff.locator("#settings")).to_be_visible()
     await expect(staff.locator("#totp-state")).to_have_attribute("data-totp", "false")
+    # The session alone does not do: the password is asked for, and a wrong one refused.
+    await staff.click("#totp-enrol")
+    await expect(staff.locator("#totp-message")).to_contain_text("password")
+    await expect(staff.locator("#totp-setup")).to_be_hidden()
+    await staff.fill("#totp-password", "not the password")
+    await staff.click("#totp-enrol")
+    await expect(staff.locator("#totp-message")).to_contain_text("Wrong password")
+    await expect(staff.locator("#totp-setup")).to_be_hidden()
+    await expect(staff.locator("#totp-password")).to_have_value("")
+    await staff.fill("#totp-password", PASSWORD)
     await staff.click("#totp-enrol")
     await expect(staff.locator("#totp-setup")).to_be_visible()
+    await expect(staff.locator("#totp-password")).to_have_value("")
     secret_node = staff.locator("#totp-secret")
     await expect(secret_node).to_have_text(re.compile(r"^[A-Z2-7]{32}$"))
     secret = (await secret_node.text_content() or "").strip()
@@ -204,6 +215,7 @@ async def test_totp_enrolment_and_sign_in_with_a_real_code(
     assert secret not in qr_src
 
     await staff.fill("#totp-confirm-code", pyotp.TOTP(secret).now())
+    await staff.fill("#totp-password", PASSWORD)
     await staff.click("#totp-confirm")
     await expect(staff.locator("#totp-state")).to_have_attribute("data-totp", "true")
     await expect(staff.locator("#totp-message")).to_contain_text("now on")

@@ -8,6 +8,7 @@ import time
 import aiohttp
 import pytest
 
+from crypto.encoding import b64u_decode
 from helpline.errors import StoreError
 from helpline.web.keys import DATABASE
 from tests.e2e.conftest import PASSWORD, ServerFactory
@@ -111,14 +112,17 @@ async def test_staff_session_me_and_logout(server_factory: ServerFactory) -> Non
     async with aiohttp.ClientSession() as session:
         async with session.get(f"{server.http}/api/me", headers=jar_headers) as response:
             assert response.status == 200
-            assert await response.json() == {
+            me = await response.json()
+            assert me == {
                 "username": "counsellor",
                 "role": "counsellor",
                 "languages": ["en", "de"],
                 "capacity": 2,
                 "totp": False,
                 "csrf": jar_headers["X-CSRF-Token"],
+                "reload_key": me["reload_key"],
             }
+            assert len(b64u_decode(me["reload_key"])) == 32
             assert response.headers["Cache-Control"] == "no-store"
             assert response.headers["Referrer-Policy"] == "no-referrer"
         async with session.post(f"{server.http}/api/logout", headers=jar_headers) as response:

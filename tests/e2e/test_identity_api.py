@@ -187,7 +187,13 @@ async def test_login_with_the_secret_and_only_the_secret(server: RunningServer) 
     await server.add_staff("alice")
     status, answer, cookie = await sign_in(server, "alice")
     assert cookie
-    assert answer == {"username": "alice", "role": "counsellor", "csrf": answer["csrf"]}
+    assert answer == {
+        "username": "alice",
+        "role": "counsellor",
+        "csrf": answer["csrf"],
+        "reload_key": answer["reload_key"],
+    }
+    assert answer["csrf"] != answer["reload_key"]
     for username, password in [("alice", "wrong password"), ("nobody", PASSWORD)]:
         status, answer, cookie = await sign_in(server, username, password)
         assert (status, answer, cookie) == (401, {"error": "bad_credentials"}, None)

@@ -153,8 +153,50 @@ async def _chat(http: str, ws_base: str) -> None:
     ended = await _frame(seeker, "chat_ended")
     await _frame(staff, "chat_ended")
     await seeker.close()
+    await _blocked_chat(staff, ws_base)
     await staff.close()
+    await _workspace(http, cookie, csrf)
     await _seeker_page(http, str(ended["feedback"]))
+
+
+async def _blocked_chat(staff: ClientConnection, ws_base: str) -> None:
+    """A second chat: a help request, a transfer to a name carrying the canary
+    (refused), then a block."""
+    seeker = await websockets.connect(
+        f"{ws_base}/ws/seeker", user_agent_header=SEEKER_AGENT, local_addr=(CLIENT_ADDRESS, 0)
+    )
+    await seeker.send(json.dumps({"v": 1, "type": "join", "language": "en"}))
+    await _frame(seeker, "welcome")
+    chat_id = (await _frame(staff, "offer"))["chat_id"]
+    await staff.send(json.dumps({"v": 1, "type": "accept", "chat_id": chat_id}))
+    await _frame(seeker, "matched")
+    await staff.send(json.dumps({"v": 1, "type": "help", "on": True}))
+    await _frame(staff, "help")
+    transfer = {"v": 1, "type": "transfer", "chat_id": chat_id, "to": CANARY}
+    await staff.send(json.dumps({**transfer, "seq": 1, "payload": _payload(9)}))
+    await _frame(staff, "error")
+    await staff.send(json.dumps({"v": 1, "type": "block", "chat_id": chat_id}))
+    await _frame(seeker, "chat_ended")
+    await _frame(staff, "chat_ended")
+    await seeker.close()
+
+
+async def _workspace(http: str, cookie: str, csrf: str) -> None:
+    """What the counsellor's browser asks over HTTP besides signing in."""
+    connector = aiohttp.TCPConnector(local_addr=(CLIENT_ADDRESS, 0))
+    headers = {
+        "User-Agent": STAFF_AGENT,
+        "Origin": http,
+        "Cookie": f"helpline_session={cookie}",
+        "X-CSRF-Token": csrf,
+    }
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
+        for path in ("/staff/", "/static/staff/js/app.mjs", "/api/me", "/api/staff/settings",
+                     "/api/staff/colleagues", "/api/canned", "/api/identity"):  # fmt: skip
+            async with session.get(http + path) as response:
+                assert response.status == 200, path
+        async with session.post(f"{http}/api/totp/enrol", json={"secret": CANARY}) as response:
+            assert response.status in (200, 400, 401), response.status
 
 
 async def _seeker_page(http: str, ticket: str) -> None:

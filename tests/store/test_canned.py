@@ -44,3 +44,30 @@ def test_acceptable_text() -> None:
     assert not acceptable("bell\x07", lines=True)
     assert not acceptable("   ", lines=True)
     assert acceptable("👩‍⚕️ emoji with a joiner", lines=False)
+
+
+@pytest.mark.parametrize(
+    "format_character",
+    [
+        *(chr(c) for c in range(0x202A, 0x202F)),  # bidi embeddings and overrides
+        *(chr(c) for c in range(0x2066, 0x206A)),  # bidi isolates
+        "\u200b",  # zero-width space
+        "\u200e",  # left-to-right mark
+        "\u200f",  # right-to-left mark
+        "\u2060",  # word joiner
+        "\ufeff",  # zero-width no-break space
+        "\u00ad",  # soft hyphen
+        "\U000e0001",  # language tag
+    ],
+)
+def test_format_characters_are_refused_in_titles_and_texts(format_character: str) -> None:
+    """A canned text must not reorder or hide part of itself (Trojan Source style)."""
+    for lines in (False, True):
+        assert not acceptable(f"Call {format_character}us", lines=lines)
+        assert not acceptable(format_character, lines=lines)
+
+
+def test_joiners_are_allowed() -> None:
+    for lines in (False, True):
+        assert acceptable("ZWNJ: می\u200cخواهم", lines=lines)  # Persian needs it
+        assert acceptable("ZWJ: क्\u200dष", lines=lines)

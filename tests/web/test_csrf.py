@@ -23,9 +23,9 @@ STATE_CHANGING = [
     ("PUT", "/api/identity", {}),
     ("PUT", "/api/admin/keys/1/certificate", {}),
     ("PUT", "/api/admin/revocations", {}),
-    ("POST", "/api/totp/enrol", None),
-    ("POST", "/api/totp/confirm", {"code": "000000"}),
-    ("POST", "/api/totp/disable", {"code": "000000"}),
+    ("POST", "/api/totp/enrol", {"secret": "A" * 43}),
+    ("POST", "/api/totp/confirm", {"secret": "A" * 43, "code": "000000"}),
+    ("POST", "/api/totp/disable", {"secret": "A" * 43, "code": "000000"}),
     ("POST", "/api/admin/canned", {"language": "en", "title": "Hi", "text": "Hello"}),
     ("PUT", "/api/admin/canned/1", {"title": "Hi"}),
     ("DELETE", "/api/admin/canned/1", None),
@@ -59,10 +59,38 @@ async def test_the_token_is_the_sessions_hmac(server: RunningServer) -> None:
     assert again.csrf != alice.csrf  # one token per session
 
 
+async def test_the_reload_key_is_the_sessions_hmac_with_its_own_label(
+    server_factory: ServerFactory,
+) -> None:
+    """§6.1: b64u(HMAC-SHA256(server secret, "HLP1/reload" ‖ session token)), in the
+    login answer and GET /api/me: stable for a session, one per session, not the csrf."""
+    server = await server_factory()
+    await server.add_staff("alice", identity=False)
+    key = server.app[SERVER_SECRET]
+    secret = await login_secret(server.http, "alice", PASSWORD)
+    sessions = []
+    for _ in range(2):
+        answer = await raw(server, "POST", "/api/login", {"username": "alice", "secret": secret})
+        assert answer.status == 200, answer.body
+        login = answer.json()
+        assert set(login) == {"username", "role", "csrf", "reload_key"}
+        cookie = answer.headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
+        mac = hmac.new(key, b"HLP1/reload" + cookie.encode(), hashlib.sha256).digest()
+        assert login["reload_key"] == b64u_encode(mac)
+        assert login["reload_key"] != login["csrf"]
+        for _ in range(2):  # the same for as long as the session lives
+            me = await raw(server, "GET", "/api/me", cookie=cookie)
+            assert me.json()["reload_key"] == login["reload_key"]
+            assert me.json()["csrf"] == login["csrf"]
+        sessions.append(login["reload_key"])
+    assert sessions[0] != sessions[1]  # one per session
+
+
 async def test_the_python_client_sends_it(server: RunningServer) -> None:
     alice = await signed_in(server, "alice")
     assert alice.headers()["X-CSRF-Token"] == alice.csrf
-    status, _ = await alice.request("POST", "/api/totp/enrol")
+    secret = await login_secret(server.http, "alice", PASSWORD)
+    status, _ = await alice.request("POST", "/api/totp/enrol", {"secret": secret})
     assert status == 200
     status, _ = await alice.request("POST", "/api/logout")
     assert status == 204
@@ -85,8 +113,9 @@ async def test_requests_without_a_session_are_unaffected(server: RunningServer) 
     assert (feedback.status, feedback.json()) == (404, {"error": "unknown_ticket"})
     no_cookie = await raw(server, "POST", "/api/logout")
     assert no_cookie.status == 204
-    unauthorized = await raw(server, "POST", "/api/totp/enrol")
+    unauthorized = await raw(server, "POST", "/api/totp/enrol", {"secret": "A" * 43})
     assert unauthorized.status == 401
+    assert unauthorized.json() == {"error": "unauthorized"}
 
 
 async def test_login_with_a_stale_cookie_needs_no_token(server_factory: ServerFactory) -> None:

@@ -11,21 +11,33 @@ import pytest
 from helpline.errors import AuthError
 from helpline.web import totp
 from helpline.web.keys import DATABASE
+from tests.e2e.conftest import PASSWORD
+from tests.e2e.raw import login_secret
 from tests.web.conftest import RunningServer, StaffSession, raw, signed_in
+
+WRONG_SECRET = "A" * 43  # 32 zero bytes: no account's login secret
 
 
 def code_at(secret: str, offset_steps: int = 0) -> str:
     return pyotp.TOTP(secret).at(time.time() + offset_steps * 30)
 
 
+async def secret_of(server: RunningServer, username: str) -> str:
+    """The account's current login secret, b64u, as the workspace derives it."""
+    return await login_secret(server.http, username, PASSWORD)
+
+
 async def enrolled(server: RunningServer, username: str) -> tuple[StaffSession, str]:
     """An account with TOTP on, confirmed with the current step's code; (session, secret)."""
     person = await signed_in(server, username)
-    status, answer = await person.request("POST", "/api/totp/enrol")
+    login = await secret_of(server, username)
+    status, answer = await person.request("POST", "/api/totp/enrol", {"secret": login})
     assert status == 200, answer
     assert isinstance(answer, dict)
     secret = answer["secret"]
-    status, answer = await person.request("POST", "/api/totp/confirm", {"code": code_at(secret)})
+    status, answer = await person.request(
+        "POST", "/api/totp/confirm", {"secret": login, "code": code_at(secret)}
+    )
     assert (status, answer) == (200, {"totp": True})
     return person, secret
 
@@ -36,8 +48,9 @@ async def test_enrol_confirm_login_and_reuse(server: RunningServer) -> None:
     me = await raw(server, "GET", "/api/me", cookie=alice.cookie)
     assert me.json()["totp"] is False
     assert (await raw(server, "GET", "/api/totp/qr", cookie=alice.cookie)).status == 404
+    login = await secret_of(server, "alice")
 
-    status, answer = await alice.request("POST", "/api/totp/enrol")
+    status, answer = await alice.request("POST", "/api/totp/enrol", {"secret": login})
     assert status == 200
     assert isinstance(answer, dict)
     assert set(answer) == {"secret", "uri"}
@@ -55,17 +68,23 @@ async def test_enrol_confirm_login_and_reuse(server: RunningServer) -> None:
     assert qr.body.rstrip().endswith(b"</svg>")
 
     wrong = "000000" if code_at(secret) != "000000" else "111111"
-    status, answer = await alice.request("POST", "/api/totp/confirm", {"code": wrong})
+    status, answer = await alice.request(
+        "POST", "/api/totp/confirm", {"secret": login, "code": wrong}
+    )
     assert (status, answer) == (400, {"error": "bad_code"})
-    status, answer = await alice.request("POST", "/api/totp/confirm", {"code": "12345"})
+    status, answer = await alice.request(
+        "POST", "/api/totp/confirm", {"secret": login, "code": "12345"}
+    )
     assert (status, answer) == (400, {"error": "bad_field", "field": "code"})
-    status, answer = await alice.request("POST", "/api/totp/confirm", {"code": code_at(secret)})
+    status, answer = await alice.request(
+        "POST", "/api/totp/confirm", {"secret": login, "code": code_at(secret)}
+    )
     assert (status, answer) == (200, {"totp": True})
     me = await raw(server, "GET", "/api/me", cookie=alice.cookie)
     assert me.json()["totp"] is True
     # Sessions from before the second factor end; this one goes on.
     assert (await raw(server, "GET", "/api/me", cookie=older.cookie)).status == 401
-    status, answer = await alice.request("POST", "/api/totp/enrol")
+    status, answer = await alice.request("POST", "/api/totp/enrol", {"secret": login})
     assert (status, answer) == (409, {"error": "totp_enabled"})
 
     with pytest.raises(AuthError) as needed:
@@ -81,7 +100,9 @@ async def test_enrol_confirm_login_and_reuse(server: RunningServer) -> None:
         await signed_in(server, "alice", create=False, totp=next_code)
     assert reused.value.code == "bad_code"
     # Disabling with a used code is refused.
-    status, answer = await alice.request("POST", "/api/totp/disable", {"code": next_code})
+    status, answer = await alice.request(
+        "POST", "/api/totp/disable", {"secret": login, "code": next_code}
+    )
     assert (status, answer) == (400, {"error": "bad_code"})
 
 
@@ -103,13 +124,104 @@ async def test_a_wrong_secret_never_asks_for_the_code(server: RunningServer) -> 
 
 async def test_disable(server: RunningServer) -> None:
     bob, secret = await enrolled(server, "bob")
-    status, answer = await bob.request("POST", "/api/totp/disable", {"code": code_at(secret, 1)})
+    login = await secret_of(server, "bob")
+    status, answer = await bob.request(
+        "POST", "/api/totp/disable", {"secret": login, "code": code_at(secret, 1)}
+    )
     assert (status, answer) == (200, {"totp": False})
     me = await raw(server, "GET", "/api/me", cookie=bob.cookie)
     assert me.json()["totp"] is False
     assert (await signed_in(server, "bob", create=False)).csrf  # the password alone again
-    status, answer = await bob.request("POST", "/api/totp/disable", {"code": "123456"})
+    status, answer = await bob.request(
+        "POST", "/api/totp/disable", {"secret": login, "code": "123456"}
+    )
     assert (status, answer) == (409, {"error": "no_totp"})
+
+
+async def test_a_session_alone_cannot_change_the_second_factor(server: RunningServer) -> None:
+    """Regression: with only a session (a browser left signed in), anyone could bind
+    their own authenticator and lock the owner out. The login secret is needed too."""
+    erin = await signed_in(server, "erin")
+    login = await secret_of(server, "erin")
+    for body in (None, {}, {"code": "123456"}):
+        status, answer = await erin.request("POST", "/api/totp/enrol", body)
+        assert status == 400, answer
+    status, answer = await erin.request("POST", "/api/totp/enrol", {"secret": WRONG_SECRET})
+    assert (status, answer) == (401, {"error": "bad_credentials"})
+    status, answer = await erin.request(
+        "POST", "/api/totp/enrol", {"secret": login, "code": "123456"}
+    )
+    assert (status, answer) == (400, {"error": "bad_field", "field": "code"})
+    database = server.app[DATABASE]
+    account = await database.accounts.find_login("erin")
+    assert account is not None
+    assert await database.totp.get(account[0].id) is None  # nothing pending
+
+    status, answer = await erin.request("POST", "/api/totp/enrol", {"secret": login})
+    assert status == 200
+    assert isinstance(answer, dict)
+    pending = answer["secret"]
+    for path in ("/api/totp/confirm", "/api/totp/disable"):
+        status, answer = await erin.request("POST", path, {"code": code_at(pending)})
+        assert (status, answer) == (400, {"error": "bad_field", "field": "secret"}), path
+        status, answer = await erin.request(
+            "POST", path, {"secret": WRONG_SECRET, "code": code_at(pending)}
+        )
+        assert (status, answer) == (401, {"error": "bad_credentials"}), path
+    me = await raw(server, "GET", "/api/me", cookie=erin.cookie)
+    assert me.json()["totp"] is False
+    # Turned on, it cannot be turned off with the session and a code alone either.
+    status, answer = await erin.request(
+        "POST", "/api/totp/confirm", {"secret": login, "code": code_at(pending)}
+    )
+    assert (status, answer) == (200, {"totp": True})
+    status, answer = await erin.request(
+        "POST", "/api/totp/disable", {"secret": WRONG_SECRET, "code": code_at(pending, 1)}
+    )
+    assert (status, answer) == (401, {"error": "bad_credentials"})
+    me = await raw(server, "GET", "/api/me", cookie=erin.cookie)
+    assert me.json()["totp"] is True
+
+
+async def test_wrong_secrets_count_as_failed_logins(server: RunningServer) -> None:
+    frank = await signed_in(server, "frank")
+    login = await secret_of(server, "frank")
+    for _ in range(server.config.login_failures_before_lockout):
+        status, answer = await frank.request("POST", "/api/totp/enrol", {"secret": WRONG_SECRET})
+        assert (status, answer) == (401, {"error": "bad_credentials"})
+    # Locked out, even with the right secret, here and at the login.
+    for path, body in [
+        ("/api/totp/enrol", {"secret": login}),
+        ("/api/totp/confirm", {"secret": login, "code": "123456"}),
+        ("/api/totp/disable", {"secret": login, "code": "123456"}),
+    ]:
+        status, answer = await frank.request("POST", path, body)
+        assert status == 429, path
+        assert isinstance(answer, dict)
+        assert answer["error"] == "rate_limited"
+    with pytest.raises(AuthError) as locked:
+        await signed_in(server, "frank", create=False)
+    assert locked.value.code == "rate_limited"
+
+
+async def test_right_secrets_do_not_wipe_the_count_of_wrong_codes(
+    server: RunningServer,
+) -> None:
+    """A right secret alone clears nothing: only a whole success does, so a session
+    holder who knows the password still cannot guess disable codes without limit."""
+    grace, secret = await enrolled(server, "grace")
+    login = await secret_of(server, "grace")
+    current = {code_at(secret, n) for n in (-1, 0, 1)}
+    wrong = next(f"{n:06d}" for n in range(10) if f"{n:06d}" not in current)
+    for _ in range(server.config.login_failures_before_lockout):
+        status, answer = await grace.request(
+            "POST", "/api/totp/disable", {"secret": login, "code": wrong}
+        )
+        assert (status, answer) == (400, {"error": "bad_code"})
+    status, answer = await grace.request(
+        "POST", "/api/totp/disable", {"secret": login, "code": code_at(secret, 1)}
+    )
+    assert status == 429, answer
 
 
 async def test_wrong_codes_count_as_failed_logins(server: RunningServer) -> None:

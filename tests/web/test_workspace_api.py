@@ -76,6 +76,8 @@ async def test_canned_validation(server: RunningServer) -> None:
         ({"title": "   "}, "title"),
         ({"text": "x" * 2001}, "text"),
         ({"text": "bell\x07"}, "text"),
+        ({"title": "Hi \u202eevil"}, "title"),  # a bidi override
+        ({"text": "hidden\u200bspace"}, "text"),
         ({"text": 5}, "text"),
         ({"position": 1}, "position"),
     ]:
