@@ -1,8 +1,9 @@
 """The people and chats the switchboard keeps, and its settings.
 
-Plain mutable records with slots, owned and changed only by
-:class:`~helpline.core.switchboard.Switchboard`; nothing here has behaviour of
-its own beyond small questions about its state.
+Plain mutable records with slots, owned by
+:class:`~helpline.core.switchboard.Switchboard` and changed only by it and the
+modules of its machinery; nothing here has behaviour of its own beyond small
+questions about its state.
 """
 
 from __future__ import annotations
