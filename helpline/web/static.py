@@ -54,8 +54,8 @@ ENTRY_URL = "/static/seeker/js/app.mjs"
 STYLE_URL = "/static/seeker/seeker.css"
 STAFF_ENTRY_URL = "/static/staff/js/app.mjs"
 STAFF_STYLE_URL = "/static/staff/staff.css"
-#: The one module of the seeker page the workspace imports too.
-DELIVERY_URL = "/static/seeker/js/delivery.mjs"
+#: The modules of the seeker page the workspace imports too.
+SHARED_URLS = ("/static/seeker/js/delivery.mjs", "/static/seeker/js/link.mjs")
 #: The HTML pages, by URL path (each in the bundle when it exists).
 PAGES = ("/", "/staff/")
 # Test and benchmark helpers stay out of what browsers get.
@@ -172,12 +172,11 @@ def seeker_html(files: dict[str, StaticFile]) -> bytes:
 
 def staff_html(files: dict[str, StaticFile]) -> bytes | None:
     """The workspace's HTML (None without ``counsellor_ui/``): the crypto, the seeker
-    page's delivery module and the workspace's own modules preloaded."""
+    page's delivery and link modules and the workspace's own modules preloaded."""
     if STAFF_ENTRY_URL not in files:
         return None
     modules = _modules(files, "/static/crypto/", "/static/staff/")
-    if DELIVERY_URL in files:
-        modules.append(DELIVERY_URL)
+    modules.extend(url for url in SHARED_URLS if url in files)
     return _page_html(
         (COUNSELLOR_UI / "index.html").read_text(encoding="utf-8"),
         files,

@@ -66,8 +66,10 @@ async def check_page(server: RunningServer) -> str:
     assert urls[-1] == "/static/staff/js/app.mjs"
     assert f'<script type="module" src="{urls[-1]}"' in html
     assert "/static/seeker/js/delivery.mjs" in urls
+    assert "/static/seeker/js/link.mjs" in urls
     assert "/static/crypto/session.mjs" in urls
-    assert not [u for u in urls if u.startswith("/static/seeker/") and "delivery" not in u]
+    shared = {"/static/seeker/js/delivery.mjs", "/static/seeker/js/link.mjs"}
+    assert not [u for u in urls if u.startswith("/static/seeker/") and u not in shared]
     for _, url, integrity in named:
         served = await raw(server, "GET", url)
         assert served.status == 200, url

@@ -15,6 +15,10 @@
 //   4011) end the link; 4012 and flooding (4009) do not happen to a well-behaved
 //   page and are retried.
 // - `hello()` may return null: nothing left to join or resume, the link stops.
+// - The counsellor workspace uses the same link (counsellor_ui/js/link.mjs) with its
+//   own URL and stop codes, no first frame (its session cookie says who it is), and
+//   `reportFailedRetries`, so that it hears of every failed retry, not only of a
+//   connection lost after it was up.
 
 const PING_EVERY_MS = 10_000;
 const DEAD_AFTER_MS = 25_000;
@@ -24,15 +28,26 @@ const CONNECT_TIMEOUT_MS = 10_000;
 export const CLOSE_REPLACED = 4010;
 const STOP_CODES = new Set([1000, 1009, CLOSE_REPLACED, 4011]);
 
+/** The WebSocket URL of `path` on the page's own origin (wss on https). */
+export function socketUrl(path, loc = globalThis.location) {
+  const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${loc.host}${path}`;
+}
+
 export class SeekerLink {
   /**
-   * @param {{hello: () => object, onFrame: (frame: object) => void,
-   *          onUp: () => void, onDown: () => void, onStop: (code: number) => void}} handlers
-   * @param {{url?: string}} [options]
+   * @param {{hello?: () => object, onFrame: (frame: object) => void,
+   *          onUp: () => void, onDown: (failures: number) => void, onStop: (code: number) => void}} handlers
+   * @param {{url?: string, stopCodes?: Set<number>, WebSocketImpl?: typeof WebSocket,
+   *          reportFailedRetries?: boolean}} [options]
    */
-  constructor(handlers, { url } = {}) {
+  constructor(handlers, { url, stopCodes = STOP_CODES, WebSocketImpl, reportFailedRetries = false } = {}) {
     this._handlers = handlers;
     this._url = url ?? SeekerLink.defaultUrl();
+    this._stopCodes = stopCodes;
+    this._WS = WebSocketImpl ?? globalThis.WebSocket;
+    this._reportFailedRetries = reportFailedRetries;
+    this._failures = 0;
     this._ws = null;
     this._stopped = false;
     this._backoff = BACKOFF_MIN_MS;
@@ -44,8 +59,7 @@ export class SeekerLink {
   }
 
   static defaultUrl() {
-    const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    return `${scheme}//${location.host}/ws/seeker`;
+    return socketUrl('/ws/seeker');
   }
 
   get up() {
@@ -53,13 +67,13 @@ export class SeekerLink {
   }
 
   start() {
-    window.addEventListener('online', this._onOnline);
+    globalThis.addEventListener?.('online', this._onOnline);
     this._connect();
   }
 
   /** Sends a frame if the socket is open; false otherwise (delivery re-sends later). */
   send(frame) {
-    if (!this._up || this._ws === null || this._ws.readyState !== WebSocket.OPEN) return false;
+    if (!this._up || this._ws === null || this._ws.readyState !== 1 /* OPEN */) return false;
     this._ws.send(JSON.stringify(frame));
     return true;
   }
@@ -67,7 +81,7 @@ export class SeekerLink {
   /** Ends the link for good (leave, quick exit, end of chat); no more callbacks. */
   stop() {
     this._stopped = true;
-    window.removeEventListener('online', this._onOnline);
+    globalThis.removeEventListener?.('online', this._onOnline);
     clearTimeout(this._retryTimer);
     clearInterval(this._pingTimer);
     this._abandon(1000);
@@ -77,7 +91,7 @@ export class SeekerLink {
     if (this._stopped) return;
     let ws;
     try {
-      ws = new WebSocket(this._url);
+      ws = new this._WS(this._url);
     } catch {
       this._scheduleRetry();
       return;
@@ -91,14 +105,17 @@ export class SeekerLink {
       clearTimeout(timeout);
       if (ws !== this._ws) return;
       this._lastHeard = Date.now();
-      const first = this._handlers.hello();
-      if (first === null) {
-        this.stop();
-        this._handlers.onStop(1000);
-        return;
+      if (this._handlers.hello) {
+        const first = this._handlers.hello();
+        if (first === null) {
+          this.stop();
+          this._handlers.onStop(1000);
+          return;
+        }
+        ws.send(JSON.stringify(first));
       }
-      ws.send(JSON.stringify(first));
       this._up = true;
+      this._failures = 0;
       this._backoff = BACKOFF_MIN_MS;
       clearInterval(this._pingTimer);
       this._pingTimer = setInterval(() => this._heartbeat(), PING_EVERY_MS);
@@ -113,7 +130,7 @@ export class SeekerLink {
       } catch {
         return; // the server only sends JSON; anything else is not ours to read
       }
-      if (frame !== null && typeof frame === 'object') this._handlers.onFrame(frame);
+      if (frame !== null && typeof frame === 'object' && !Array.isArray(frame)) this._handlers.onFrame(frame);
     };
     ws.onclose = (event) => {
       clearTimeout(timeout);
@@ -136,13 +153,14 @@ export class SeekerLink {
     const wasUp = this._up;
     this._abandon(4000);
     if (this._stopped) return;
-    if (STOP_CODES.has(code)) {
+    if (this._stopCodes.has(code)) {
       this._stopped = true;
-      window.removeEventListener('online', this._onOnline);
+      globalThis.removeEventListener?.('online', this._onOnline);
       this._handlers.onStop(code);
       return;
     }
-    if (wasUp) this._handlers.onDown();
+    this._failures += 1;
+    if (wasUp || (this._reportFailedRetries && this._failures > 1)) this._handlers.onDown(this._failures);
     this._scheduleRetry();
   }
 
