@@ -91,6 +91,15 @@ class Config:
     # so that when a count changes says nothing about which chat it came from.
     feedback_flush_s: float = 3600.0
 
+    # Supervisors (issue 7): the dashboard, statistics, metrics and the first start.
+    service_level_target_s: float = 60.0  # "answered within" for the service level
+    dashboard_interval_s: float = 2.0  # the dashboard's figures are pushed at most this often
+    metrics_token: str = ""  # bearer token for GET /metrics; empty: /metrics answers 404
+    stats_retention_s: float = 86400.0  # per-chat statistics rows are kept this long
+    stats_rollup_s: float = 300.0  # per-chat rows are folded into hourly counts this often
+    stats_min_count: int = 5  # counts below this are suppressed in history and exports
+    setup_token_ttl_s: float = 3600.0  # the first-start link is valid this long
+
     # The organisation's Ed25519 public key (base64url, 32 bytes), docs/crypto.md.
     # Empty: development mode, with a development key under data_dir (never in production).
     org_public_key: str = ""

@@ -174,3 +174,33 @@ canned_responses = sa.Table(
     sa.Column("title", sa.String(CANNED_TITLE_MAX), nullable=False),
     sa.Column("text", sa.Text, nullable=False),
 )
+
+# Hourly statistics (issue 7): counts per UTC hour (Unix seconds, a multiple of 3600),
+# queue language, metric and bucket, folded in from ``chat_stats`` rows, which are
+# then deleted after the retention (docs/privacy.md). Only counts: never a row per chat.
+stats_hourly = sa.Table(
+    "stats_hourly",
+    metadata,
+    sa.Column("hour", sa.BigInteger, primary_key=True),
+    sa.Column("language", sa.String(16), primary_key=True),
+    sa.Column("metric", sa.String(16), primary_key=True),
+    sa.Column("bucket", sa.String(64), primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.CheckConstraint("count >= 0", name="count"),
+)
+
+# The administration audit log: who (a staff username, or "cli") did what, and when.
+# Staff actions only: never anything about a help-seeker.
+AUDIT_ACTOR_MAX = 64
+AUDIT_ACTION_MAX = 64
+AUDIT_DETAIL_MAX = 2000
+
+admin_audit = sa.Table(
+    "admin_audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.Double, nullable=False, index=True),
+    sa.Column("actor", sa.String(AUDIT_ACTOR_MAX), nullable=False),
+    sa.Column("action", sa.String(AUDIT_ACTION_MAX), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False, server_default=""),
+)

@@ -32,6 +32,8 @@ TABLES = {
     "feedback_counts",
     "staff_totp",
     "canned_responses",
+    "stats_hourly",
+    "admin_audit",
     "alembic_version",
 }
 TABLES_0001 = {"staff_accounts", "staff_sessions", "chat_stats", "settings", "alembic_version"}
@@ -255,6 +257,7 @@ def test_the_migration_files_are_package_data() -> None:
         "0002_login_secret_identity_keys.py",
         "0003_feedback_counts.py",
         "0004_totp_canned.py",
+        "0005_hourly_stats_audit.py",
     }
     for path in files:
         relative = path.relative_to(package).as_posix()
@@ -268,9 +271,25 @@ async def test_0004_adds_totp_and_canned_and_downgrades_to_0003(database: Databa
     await database.canned.add("en", "Hello", "Hello, how can I help?")
     async with database.engine.begin() as conn:
         await conn.run_sync(lambda c: alembic.command.downgrade(alembic_config(c), "0003"))
-    assert await tables(database) == TABLES - {"staff_totp", "canned_responses"}
+    assert await tables(database) == TABLES - {
+        "staff_totp",
+        "canned_responses",
+        "stats_hourly",
+        "admin_audit",
+    }
     assert await database.accounts.count() == 1
     await database.migrate()
     assert await tables(database) == TABLES
     assert await database.totp.get(account.id) is None
     assert await database.canned.list() == []
+
+
+async def test_0005_adds_hourly_stats_and_audit_and_downgrades_to_0004(database: Database) -> None:
+    """0005 only adds tables: going back to 0004 drops them and keeps the rest."""
+    await database.accounts.create("alice", Role.COUNSELLOR, ("en",), 1, "$argon2id$x")
+    async with database.engine.begin() as conn:
+        await conn.run_sync(lambda c: alembic.command.downgrade(alembic_config(c), "0004"))
+    assert await tables(database) == TABLES - {"stats_hourly", "admin_audit"}
+    assert await database.accounts.count() == 1
+    await database.migrate()
+    assert await tables(database) == TABLES
