@@ -6,7 +6,9 @@
     helpline account add --username U --role counsellor|supervisor
                          --languages en,de --capacity N --password-stdin
     helpline account list
+    helpline account edit|disable|enable|password USERNAME ...   (helpline.admin_cli)
     helpline account totp-reset USERNAME
+    helpline queue list|show|set|put ...; service show|set ...; audit list ...
     helpline canned list [--language L]
     helpline canned add --language L --title T (--text TEXT | --text-stdin)
     helpline canned remove ID
@@ -22,12 +24,13 @@ import argparse
 import asyncio
 import getpass
 import sys
+import time
 from collections.abc import Sequence
 from typing import TextIO
 
-from helpline import __version__, bundle_cli, keys_cli
+from helpline import __version__, admin_cli, bundle_cli, keys_cli
 from helpline.config import Config
-from helpline.core.staff import Role, StaffAccount
+from helpline.core.staff import Role
 from helpline.errors import HelplineError
 from helpline.store import Database
 from helpline.store.canned import CannedResponse, acceptable
@@ -40,8 +43,7 @@ PASSWORD_MIN = 8
 PASSWORD_MAX = 1024
 
 
-class UsageError(Exception):
-    """A mistake on the command line or in its input: one line, exit 2."""
+UsageError = admin_cli.AdminUsageError  # a mistake on the command line: one line, exit 2
 
 
 def _add_database_flag(parser: argparse.ArgumentParser) -> None:
@@ -104,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reset.add_argument("username")
     _add_database_flag(reset)
+    admin_cli.register_account(account_commands)
 
     canned = commands.add_parser("canned", help="manage canned responses")
     canned_commands = canned.add_subparsers(dest="canned_command", metavar="ACTION", required=True)
@@ -125,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     canned_remove.add_argument("id", type=int, help="its id, as `canned list` shows it")
     _add_database_flag(canned_remove)
 
+    admin_cli.register(commands)
     keys_cli.register(commands)
     bundle_cli.register(commands)
     return parser
@@ -145,11 +149,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             return bundle_cli.main(args)
         if args.command == "canned":
             return asyncio.run(_canned(args, sys.stdin))
+        if args.command in ("queue", "service", "audit"):
+            return int(asyncio.run(admin_cli.main(args, _config(args), sys.stdin)))
         if args.account_command == "add":
             return asyncio.run(_account_add(args, sys.stdin))
         if args.account_command == "totp-reset":
             return asyncio.run(_account_totp_reset(args))
-        return asyncio.run(_account_list(args))
+        if args.account_command in admin_cli.ACCOUNT_ACTIONS:
+            return asyncio.run(
+                admin_cli.account_action(
+                    args, _config(args), sys.stdin, _read_password, _derive_login_secret
+                )
+            )
+        return asyncio.run(admin_cli.account_list(_config(args)))
     except (UsageError, HelplineError) as exc:
         print(f"helpline: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -197,31 +209,16 @@ def _check_username(username: str) -> str:
     return username
 
 
-def _parse_languages(raw: str, config: Config, role: Role) -> tuple[str, ...]:
-    codes: list[str] = []
-    for part in raw.split(","):
-        code = part.strip()
-        if not code:
-            continue
-        if code not in config.languages:
-            known = ",".join(config.languages)
-            raise UsageError(f"unknown language {code!r} (configured: {known})")
-        if code not in codes:
-            codes.append(code)
-    if role is Role.COUNSELLOR and not codes:
-        raise UsageError("a counsellor needs at least one language (--languages)")
-    return tuple(codes)
-
-
 async def _account_add(args: argparse.Namespace, stdin: TextIO) -> int:
     config = _config(args)
     role = Role(args.role)
     username = _check_username(args.username)
-    languages = _parse_languages(args.languages, config, role)
     if not 1 <= args.capacity <= config.max_capacity:
         raise UsageError(f"the capacity must be between 1 and {config.max_capacity}")
     database = await Database.open(config.effective_database_url)
     try:
+        queues = await admin_cli.current_queues(database, config)
+        languages = admin_cli.parse_languages(args.languages, queues, role)
         if await database.accounts.find_login(username) is not None:
             raise UsageError(f"username {username!r} is already taken")
         password = _read_password(stdin)
@@ -235,6 +232,13 @@ async def _account_add(args: argparse.Namespace, stdin: TextIO) -> int:
             password_hash,
             kdf_salt=salt,
             kdf_iterations=config.kdf_iterations,
+        )
+        await database.audit.add(
+            admin_cli.ACTOR,
+            "staff.create",
+            f"{role.value} {username} created (languages {','.join(languages) or 'none'}, "
+            f"capacity {args.capacity})",
+            time.time(),
         )
     finally:
         await database.close()
@@ -258,31 +262,6 @@ async def _derive_login_secret(password: str, iterations: int) -> tuple[bytes, b
     return salt, keys.login_secret
 
 
-def _describe(account: StaffAccount) -> str:
-    languages = ",".join(account.languages) or "-"
-    state = "disabled" if account.disabled else "active"
-    return (
-        f"{account.id:>4}  {account.username:<20} {account.role.value:<10} "
-        f"{languages:<16} {account.capacity:>3}  {state}"
-    )
-
-
-async def _account_list(args: argparse.Namespace) -> int:
-    config = _config(args)
-    database = await Database.open(config.effective_database_url)
-    try:
-        accounts = await database.accounts.list()
-    finally:
-        await database.close()
-    if not accounts:
-        print("no staff accounts yet: add one with `helpline account add`")
-        return EXIT_OK
-    print(f"{'id':>4}  {'username':<20} {'role':<10} {'languages':<16} {'cap':>3}  state")
-    for account in accounts:
-        print(_describe(account))
-    return EXIT_OK
-
-
 async def _account_totp_reset(args: argparse.Namespace) -> int:
     config = _config(args)
     database = await Database.open(config.effective_database_url)
@@ -291,6 +270,13 @@ async def _account_totp_reset(args: argparse.Namespace) -> int:
         if found is None:
             raise UsageError(f"no account {args.username!r}")
         removed = await database.totp.reset(found[0].id)
+        if removed:
+            await database.audit.add(
+                admin_cli.ACTOR,
+                "staff.totp_reset",
+                f"{args.username}: second factor removed",
+                time.time(),
+            )
     finally:
         await database.close()
     if removed:
@@ -306,10 +292,7 @@ def _canned_line(row: CannedResponse) -> str:
     return f"{row.id}\t{row.language}\t{row.title}\t{text}"
 
 
-def _canned_input(args: argparse.Namespace, config: Config, stdin: TextIO) -> tuple[str, str]:
-    if args.language not in config.languages:
-        known = ",".join(config.languages)
-        raise UsageError(f"unknown language {args.language!r} (configured: {known})")
+def _canned_input(args: argparse.Namespace, stdin: TextIO) -> tuple[str, str]:
     title = args.title
     if not 0 < len(title) <= CANNED_TITLE_MAX or not acceptable(title, lines=False):
         raise UsageError(f"the title must be 1 to {CANNED_TITLE_MAX} characters on one line")
@@ -324,19 +307,33 @@ def _canned_input(args: argparse.Namespace, config: Config, stdin: TextIO) -> tu
 async def _canned(args: argparse.Namespace, stdin: TextIO) -> int:
     config = _config(args)
     if args.canned_command == "add":
-        title, text = _canned_input(args, config, stdin)
+        title, text = _canned_input(args, stdin)
     database = await Database.open(config.effective_database_url)
     try:
+        if args.canned_command == "add":
+            queues = await admin_cli.current_queues(database, config)
+            if args.language not in queues:
+                known = ",".join(queues)
+                raise UsageError(f"unknown language {args.language!r} (queues: {known})")
         if args.canned_command == "list":
             languages = None if args.language is None else [args.language]
             for row in await database.canned.list(languages):
                 print(_canned_line(row))
         elif args.canned_command == "add":
             row = await database.canned.add(args.language, title, text)
+            await database.audit.add(
+                admin_cli.ACTOR,
+                "canned.add",
+                f"canned response {row.id} ({row.language}) added",
+                time.time(),
+            )
             print(f"added canned response {row.id} ({row.language})")
         elif not await database.canned.remove(args.id):
             raise UsageError(f"no canned response {args.id}")
         else:
+            await database.audit.add(
+                admin_cli.ACTOR, "canned.remove", f"canned response {args.id} removed", time.time()
+            )
             print(f"removed canned response {args.id}")
     finally:
         await database.close()

@@ -146,6 +146,7 @@ class Config:
             raise ConfigError(
                 f"kdf_iterations must be between {KDF_ITERATIONS_MIN} and {KDF_ITERATIONS_MAX}"
             )
+        self._validate_supervision()
         if self.org_public_key:
             try:
                 b64u_decode(self.org_public_key, 32)
@@ -154,6 +155,25 @@ class Config:
                     "org_public_key must be a 32-byte Ed25519 public key in base64url "
                     "(as `python -m helpline keys init-org` prints it)"
                 ) from None
+
+    def _validate_supervision(self) -> None:
+        """The dashboard, statistics, metrics and first-start settings (issue 7)."""
+        ranges = (
+            ("service_level_target_s", self.service_level_target_s, 1, 3600),
+            ("dashboard_interval_s", self.dashboard_interval_s, 0.25, 60),
+            ("stats_retention_s", self.stats_retention_s, 3600, 90 * 86400),
+            ("stats_rollup_s", self.stats_rollup_s, 1, 3600),
+            ("stats_min_count", self.stats_min_count, 2, 1000),
+            ("setup_token_ttl_s", self.setup_token_ttl_s, 60, 7 * 86400),
+        )
+        for name, value, low, high in ranges:
+            if not low <= value <= high:
+                raise ConfigError(f"{name} must be between {low} and {high}")
+        token = self.metrics_token
+        visible = all(c.isascii() and c.isprintable() and not c.isspace() for c in token)
+        if token and (len(token) < 16 or not visible):
+            # It goes into an Authorization header; a short one can be guessed.
+            raise ConfigError("metrics_token must be at least 16 visible ASCII characters")
 
     @property
     def effective_service_file(self) -> Path | None:

@@ -14,7 +14,9 @@ holidays per queue, :data:`MAX_PERIODS` periods per weekday,
 :data:`MAX_EMBED_ORIGINS` embedding origins, and the text lengths below; more
 is refused at start.
 
-Issue 7 moves these settings into the database; the dataclasses stay.
+The settings live in the database (:mod:`helpline.service_sync`): the file is
+imported when it changed, and supervisors change them at run time. The same
+checks apply to both; a :class:`SettingError` names the field and the problem.
 """
 
 from __future__ import annotations
@@ -30,8 +32,11 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from helpline.config import Config
 from helpline.core.hours import WEEKDAYS, OpeningHours, Period
+from helpline.endonyms import ENDONYMS as ENDONYMS  # re-exported
 from helpline.errors import ConfigError
+from helpline.langtag import is_tag
 
 DEFAULT_QUICK_EXIT_URL = "https://www.bbc.com/weather"
 DEFAULT_TIME_ZONE = "UTC"
@@ -45,51 +50,12 @@ MAX_TITLE = 200
 MAX_TEXT = 4000
 MAX_PHONE = 64
 MAX_URL = 2000
+MAX_QUEUES = 100
+MAX_OUTCOMES = 32
+#: The outcome codes a counsellor may give an ended chat, until supervisors change them.
+DEFAULT_OUTCOMES: tuple[str, ...] = Config().outcomes
 
-#: Built-in names of languages in themselves (endonyms), for queues the file does not name.
-ENDONYMS: Mapping[str, str] = MappingProxyType(
-    {
-        "ar": "العربية",
-        "bg": "Български",
-        "cs": "Čeština",
-        "da": "Dansk",
-        "de": "Deutsch",
-        "el": "Ελληνικά",
-        "en": "English",
-        "es": "Español",
-        "et": "Eesti",
-        "fa": "فارسی",
-        "fi": "Suomi",
-        "fr": "Français",
-        "ga": "Gaeilge",
-        "he": "עברית",
-        "hr": "Hrvatski",
-        "hu": "Magyar",
-        "is": "Íslenska",
-        "it": "Italiano",
-        "lt": "Lietuvių",
-        "lv": "Latviešu",
-        "mt": "Malti",
-        "nb": "Norsk bokmål",
-        "nl": "Nederlands",
-        "nn": "Norsk nynorsk",
-        "no": "Norsk",
-        "pl": "Polski",
-        "pt": "Português",
-        "ro": "Română",
-        "ru": "Русский",
-        "sk": "Slovenčina",
-        "sl": "Slovenščina",
-        "sq": "Shqip",
-        "sr": "Српски",
-        "sv": "Svenska",
-        "tr": "Türkçe",
-        "uk": "Українська",
-        "ur": "اردو",
-        "zh": "中文",
-    }
-)
-
+_OUTCOME = re.compile(r"[a-z0-9_-]{1,64}")
 _TIME = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])|24:00")
 _HOST = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
 
@@ -107,12 +73,15 @@ class Resource:
 
 @dataclass(frozen=True, slots=True)
 class QueueSettings:
-    """One queue's settings; ``hours`` carries its opening hours and holidays."""
+    """One queue's settings; ``hours`` carries its opening hours and holidays.
+    ``fallback``: the queue a seeker who named none also waits in after
+    ``fallback_after_s`` (docs/protocol.md §4), or None."""
 
     hours: OpeningHours
     name: str | None = None
     closed_message: str | None = None
     resources: tuple[Resource, ...] = ()
+    fallback: str | None = None
 
     @property
     def closed(self) -> bool:
@@ -121,7 +90,7 @@ class QueueSettings:
 
 @dataclass(frozen=True, slots=True)
 class Service:
-    """The whole service file. ``queues`` has an entry for every configured language."""
+    """The service settings. ``queues`` has an entry for every queue, in display order."""
 
     time_zone: ZoneInfo
     queues: Mapping[str, QueueSettings]
@@ -129,6 +98,7 @@ class Service:
     transcripts: bool = False
     feedback: bool = True
     embed_origins: tuple[str, ...] = field(default_factory=tuple)
+    outcomes: tuple[str, ...] = DEFAULT_OUTCOMES
 
     @property
     def time_zone_name(self) -> str:
@@ -140,22 +110,51 @@ class Service:
     def name(self, code: str) -> str | None:
         """The operator's name for the queue, else the built-in endonym, else None."""
         own = self.queues[code].name if code in self.queues else None
-        return own or ENDONYMS.get(code)
+        return own or ENDONYMS.get(code) or ENDONYMS.get(code.split("-")[0])
 
 
-def default_service(languages: tuple[str, ...]) -> Service:
+class SettingError(ConfigError):
+    """One setting is wrong: ``field`` is its path (``queues.en.hours.mon[0]``) and
+    ``problem`` what is wrong with it, in words (the message is both)."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}" if field else problem)
+        self.field = field
+        self.problem = problem
+
+
+def _bad(where: str, problem: str) -> SettingError:
+    return SettingError(where, problem)
+
+
+def default_service(
+    languages: tuple[str, ...], outcomes: tuple[str, ...] = DEFAULT_OUTCOMES
+) -> Service:
     """No service file: every queue open all the time, nothing else configured."""
     zone = ZoneInfo(DEFAULT_TIME_ZONE)
     return Service(
         time_zone=zone,
         queues=MappingProxyType({code: QueueSettings(OpeningHours(zone)) for code in languages}),
+        outcomes=outcomes,
     )
 
 
-def load_service(path: Path | None, languages: tuple[str, ...]) -> Service:
+def load_service(
+    path: Path | None, languages: tuple[str, ...], outcomes: tuple[str, ...] = DEFAULT_OUTCOMES
+) -> Service:
     """Read and check the service file at ``path`` (None: :func:`default_service`)."""
     if path is None:
-        return default_service(languages)
+        return default_service(languages, outcomes)
+    try:
+        return parse_service(json.loads(read_service_file(path)), languages, outcomes=outcomes)
+    except ValueError as exc:  # not JSON (ConfigError is no ValueError)
+        raise ConfigError(f"service file {path}: not UTF-8 JSON ({exc})") from None
+    except ConfigError as exc:
+        raise ConfigError(f"service file {path}: {exc}") from None
+
+
+def read_service_file(path: Path) -> bytes:
+    """The bytes of the service file (their SHA-256 decides whether it is imported again)."""
     try:
         with path.open("rb") as f:
             raw = f.read(MAX_FILE_BYTES + 1)
@@ -163,23 +162,38 @@ def load_service(path: Path | None, languages: tuple[str, ...]) -> Service:
         raise ConfigError(f"service file {path}: cannot read it ({exc.strerror})") from None
     if len(raw) > MAX_FILE_BYTES:
         raise ConfigError(f"service file {path}: larger than {MAX_FILE_BYTES} bytes")
-    try:
-        obj = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ConfigError(f"service file {path}: not UTF-8 JSON ({exc})") from None
-    try:
-        return parse_service(obj, languages)
-    except ConfigError as exc:
-        raise ConfigError(f"service file {path}: {exc}") from None
+    return raw
 
 
-def parse_service(obj: object, languages: tuple[str, ...]) -> Service:
-    """The service settings from the parsed JSON of a service file."""
+def parse_service(
+    obj: object,
+    languages: tuple[str, ...],
+    *,
+    outcomes: tuple[str, ...] = DEFAULT_OUTCOMES,
+    stored: bool = False,
+) -> Service:
+    """The service settings from a parsed JSON document.
+
+    A service file (``stored`` False) may only configure the queues of
+    ``languages`` (``HELPLINE_LANGUAGES``), which come in that order. The document
+    in the database (``stored``) holds every queue, in its own order, under any
+    accepted language tag in normal form (:mod:`helpline.langtag`); a code of
+    ``languages`` it lacks is added at the end, open all the time. ``outcomes``
+    is the default of a document without ``outcomes``.
+    """
     top = _object(obj, "the service file")
     _keys(
         top,
         "",
-        {"time_zone", "quick_exit_url", "transcripts", "feedback", "embed_origins", "queues"},
+        {
+            "time_zone",
+            "quick_exit_url",
+            "transcripts",
+            "feedback",
+            "embed_origins",
+            "queues",
+            "outcomes",
+        },
     )
     zone = _time_zone(top.get("time_zone", DEFAULT_TIME_ZONE), "time_zone")
     quick_exit = _url(top.get("quick_exit_url", DEFAULT_QUICK_EXIT_URL), "quick_exit_url")
@@ -188,18 +202,27 @@ def parse_service(obj: object, languages: tuple[str, ...]) -> Service:
     origins = _list(top.get("embed_origins", []), "embed_origins", MAX_EMBED_ORIGINS)
     embed = tuple(_origin(o, f"embed_origins[{i}]") for i, o in enumerate(origins))
     given = _object(top.get("queues", {}), "queues")
+    if len(given) > MAX_QUEUES:
+        raise _bad("queues", f"at most {MAX_QUEUES} queues")
     for code in given:
-        if code not in languages:
-            raise ConfigError(
-                f"queues.{code[:32]}: not a configured language queue "
-                f"(HELPLINE_LANGUAGES is {','.join(languages)})"
+        if stored:
+            if code not in languages and not is_tag(code):
+                raise _bad(f"queues.{code[:32]}", "not a language code in normal form")
+        elif code not in languages:
+            raise _bad(
+                f"queues.{code[:32]}",
+                f"not a configured language queue (HELPLINE_LANGUAGES is {','.join(languages)})",
             )
+    order = [*given, *(c for c in languages if c not in given)] if stored else list(languages)
     queues = {
         code: _queue(given[code], f"queues.{code}", zone)
         if code in given
         else QueueSettings(OpeningHours(zone))
-        for code in languages
+        for code in order
     }
+    for code, queue in queues.items():
+        if queue.fallback is not None and (queue.fallback == code or queue.fallback not in queues):
+            raise _bad(f"queues.{code}.fallback", "must be the code of another queue")
     return Service(
         time_zone=zone,
         queues=MappingProxyType(queues),
@@ -207,15 +230,64 @@ def parse_service(obj: object, languages: tuple[str, ...]) -> Service:
         transcripts=transcripts,
         feedback=feedback,
         embed_origins=embed,
+        outcomes=_outcomes(top.get("outcomes", list(outcomes)), "outcomes"),
     )
+
+
+def to_document(service: Service) -> dict[str, Any]:
+    """The JSON document of ``service`` (what the database keeps; parse_service reads it)."""
+    return {
+        "time_zone": service.time_zone_name,
+        "quick_exit_url": service.quick_exit_url,
+        "transcripts": service.transcripts,
+        "feedback": service.feedback,
+        "embed_origins": list(service.embed_origins),
+        "outcomes": list(service.outcomes),
+        "queues": {code: queue_document(queue) for code, queue in service.queues.items()},
+    }
+
+
+def queue_document(queue: QueueSettings) -> dict[str, Any]:
+    """One queue as the service file writes it (every key present)."""
+    weekly = queue.hours.weekly
+    return {
+        "name": queue.name,
+        "hours": None
+        if weekly is None
+        else {
+            day: [[_hhmm(p.start), _hhmm(p.end)] for p in periods]
+            for day, periods in zip(WEEKDAYS, weekly, strict=True)
+        },
+        "holidays": sorted(d.isoformat() for d in queue.hours.holidays),
+        "closed": queue.hours.closed,
+        "closed_message": queue.closed_message,
+        "fallback": queue.fallback,
+        "resources": [
+            {"title": r.title, "text": r.text, "url": r.url, "phone": r.phone}
+            for r in queue.resources
+        ],
+    }
+
+
+def _hhmm(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
 # The pieces ---------------------------------------------------------------------
 
 
+def parse_queue(value: object, where: str, zone: ZoneInfo) -> QueueSettings:
+    """One queue's settings (``where`` prefixes the field paths of errors)."""
+    return _queue(value, where, zone)
+
+
 def _queue(value: object, where: str, zone: ZoneInfo) -> QueueSettings:
     obj = _object(value, where)
-    _keys(obj, where, {"name", "hours", "holidays", "closed", "closed_message", "resources"})
+    _keys(
+        obj,
+        where,
+        {"name", "hours", "holidays", "closed", "closed_message", "resources", "fallback"},
+    )
     weekly = None if obj.get("hours") is None else _weekly(obj["hours"], f"{where}.hours")
     holidays = _list(obj.get("holidays", []), f"{where}.holidays", MAX_HOLIDAYS)
     hours = OpeningHours(
@@ -225,6 +297,9 @@ def _queue(value: object, where: str, zone: ZoneInfo) -> QueueSettings:
         closed=_bool(obj.get("closed", False), f"{where}.closed"),
     )
     resources = _list(obj.get("resources", []), f"{where}.resources", MAX_RESOURCES)
+    fallback = obj.get("fallback")
+    if fallback is not None and not isinstance(fallback, str):
+        raise _bad(f"{where}.fallback", "must be null or the code of another queue")
     return QueueSettings(
         hours=hours,
         name=_optional_text(obj.get("name"), f"{where}.name", MAX_NAME),
@@ -232,7 +307,23 @@ def _queue(value: object, where: str, zone: ZoneInfo) -> QueueSettings:
             obj.get("closed_message"), f"{where}.closed_message", MAX_TEXT
         ),
         resources=tuple(_resource(r, f"{where}.resources[{i}]") for i, r in enumerate(resources)),
+        fallback=fallback,
     )
+
+
+def _outcomes(value: object, where: str) -> tuple[str, ...]:
+    codes = _list(value, where, MAX_OUTCOMES)
+    if not codes:
+        raise _bad(where, "at least one outcome code is needed")
+    for i, code in enumerate(codes):
+        if not isinstance(code, str) or not _OUTCOME.fullmatch(code):
+            raise _bad(
+                f"{where}[{i}]",
+                "an outcome code is 1 to 64 characters a-z, 0-9, _ and -, such as support_given",
+            )
+    if len(set(codes)) != len(codes):
+        raise _bad(where, "an outcome code is listed twice")
+    return tuple(codes)
 
 
 def _weekly(value: object, where: str) -> tuple[tuple[Period, ...], ...]:
@@ -246,22 +337,22 @@ def _day(value: object, where: str) -> tuple[Period, ...]:
     for i, item in enumerate(_list(value, where, MAX_PERIODS)):
         at = f"{where}[{i}]"
         if not isinstance(item, list) or len(item) != 2:
-            raise ConfigError(f'{at}: must be a pair ["HH:MM", "HH:MM"]')
+            raise _bad(at, 'must be a pair ["HH:MM", "HH:MM"]')
         start = _minute(item[0], f"{at}[0]")
         end = _minute(item[1], f"{at}[1]")
         if end <= start:
-            raise ConfigError(f"{at}: the end must be after the start")
+            raise _bad(at, "the end must be after the start")
         if start == 1440:
-            raise ConfigError(f"{at}: 24:00 can only end a period")
+            raise _bad(at, "24:00 can only end a period")
         if periods and start < periods[-1].end:
-            raise ConfigError(f"{at}: periods must be in order and must not overlap")
+            raise _bad(at, "periods must be in order and must not overlap")
         periods.append(Period(start, end))
     return tuple(periods)
 
 
 def _minute(value: object, where: str) -> int:
     if not isinstance(value, str) or not _TIME.fullmatch(value):
-        raise ConfigError(f'{where}: a time must be "HH:MM" (00:00 to 24:00)')
+        raise _bad(where, 'a time must be "HH:MM" (00:00 to 24:00)')
     hours, minutes = value.split(":")
     return int(hours) * 60 + int(minutes)
 
@@ -272,7 +363,7 @@ def _date(value: object, where: str) -> date:
             return date.fromisoformat(value)
         except ValueError:
             pass
-    raise ConfigError(f'{where}: a date must be "YYYY-MM-DD"')
+    raise _bad(where, 'a date must be "YYYY-MM-DD"')
 
 
 def _resource(value: object, where: str) -> Resource:
@@ -289,49 +380,49 @@ def _resource(value: object, where: str) -> Resource:
 
 def _time_zone(value: object, where: str) -> ZoneInfo:
     if not isinstance(value, str) or not value:
-        raise ConfigError(f'{where}: must be an IANA time zone name such as "Europe/Amsterdam"')
+        raise _bad(where, 'must be an IANA time zone name such as "Europe/Amsterdam"')
     try:
         return ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{where}: unknown time zone {value[:64]!r}") from None
+        raise _bad(where, f"unknown time zone {value[:64]!r}") from None
 
 
 def _url(value: object, where: str) -> str:
     """An absolute http or https URL with a host, and nothing that could break out
     of an HTML attribute or a header."""
     if not isinstance(value, str) or not 0 < len(value) <= MAX_URL:
-        raise ConfigError(f"{where}: must be an http:// or https:// URL")
+        raise _bad(where, "must be an http:// or https:// URL")
     if any(c.isspace() or not c.isprintable() or c in "\"'<>\\" for c in value):
-        raise ConfigError(f"{where}: must not contain spaces, quotes or control characters")
+        raise _bad(where, "must not contain spaces, quotes or control characters")
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 - raises ValueError for a bad port
     except ValueError:
-        raise ConfigError(f"{where}: not a valid URL") from None
+        raise _bad(where, "not a valid URL") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{where}: must be an http:// or https:// URL")
+        raise _bad(where, "must be an http:// or https:// URL")
     return value
 
 
 def _origin(value: object, where: str) -> str:
     """``scheme://host[:port]``, http or https, nothing else (it goes into a CSP header)."""
-    problem = f'{where}: an origin is "https://host" or "https://host:port", nothing more'
+    problem = _bad(where, 'an origin is "https://host" or "https://host:port", nothing more')
     if not isinstance(value, str) or len(value) > 300:
-        raise ConfigError(problem)
+        raise problem
     scheme, sep, rest = value.partition("://")
     if scheme not in ("http", "https") or not sep:
-        raise ConfigError(problem)
+        raise problem
     host, colon, port = rest.partition(":")
     if not _HOST.fullmatch(host) or (
         colon and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536)
     ):
-        raise ConfigError(problem)
+        raise problem
     return value
 
 
 def _object(value: object, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise ConfigError(f"{where}: must be a JSON object")
+        raise _bad(where, "must be a JSON object")
     return value
 
 
@@ -339,28 +430,28 @@ def _keys(obj: dict[str, Any], where: str, allowed: set[str]) -> None:
     for key in obj:
         if key not in allowed:
             prefix = f"{where}." if where else ""
-            raise ConfigError(
-                f"{prefix}{key[:32]}: unknown setting (allowed: {', '.join(sorted(allowed))})"
+            raise _bad(
+                f"{prefix}{key[:32]}", f"unknown setting (allowed: {', '.join(sorted(allowed))})"
             )
 
 
 def _list(value: object, where: str, max_items: int) -> list[Any]:
     if not isinstance(value, list):
-        raise ConfigError(f"{where}: must be a JSON list")
+        raise _bad(where, "must be a JSON list")
     if len(value) > max_items:
-        raise ConfigError(f"{where}: at most {max_items} entries")
+        raise _bad(where, f"at most {max_items} entries")
     return value
 
 
 def _bool(value: object, where: str) -> bool:
     if not isinstance(value, bool):
-        raise ConfigError(f"{where}: must be true or false")
+        raise _bad(where, "must be true or false")
     return value
 
 
 def _text(value: object, where: str, max_length: int, *, empty: bool = False) -> str:
     if not isinstance(value, str) or len(value) > max_length or (not value and not empty):
-        raise ConfigError(f"{where}: must be a string of at most {max_length} characters")
+        raise _bad(where, f"must be a string of at most {max_length} characters")
     return value
 
 
@@ -368,5 +459,5 @@ def _optional_text(value: object, where: str, max_length: int) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not 0 < len(value) <= max_length:
-        raise ConfigError(f"{where}: must be null or a string of at most {max_length} characters")
+        raise _bad(where, f"must be null or a string of at most {max_length} characters")
     return value

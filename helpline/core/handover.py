@@ -319,10 +319,12 @@ def drop_seeker(
     if seeker.state is SeekerState.WAITING:
         sb._queues[seeker.language].remove(seeker.token)
         record_abandoned(seeker, event.value, now, out)
+        sb._waits.abandoned(seeker.language, now)  # O(1): the dashboard
     elif seeker.state is SeekerState.OFFERED:
         assert seeker.chat is not None
         withdraw(sb, seeker.chat, event, now, out)
         record_abandoned(seeker, event.value, now, out)
+        sb._waits.abandoned(seeker.language, now)
     elif seeker.state is SeekerState.CHATTING:
         assert seeker.chat is not None
         end_active(sb, seeker.chat, event, now, out)

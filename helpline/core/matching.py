@@ -117,6 +117,7 @@ def accept_offer(
     # The seeker left their own language's queue, whichever language serves them:
     # that queue's drain rate is what their followers' estimates need.
     sb._queues[seeker.language].note_served(now)
+    sb._waits.answered(seeker.language, now, now - chat.queued_at)  # O(1): the dashboard
     out: list[Effect] = [ChatOpened(conn, chat.id, chat.language)]
     if seeker.conn is not None:
         out.append(ChatOpened(seeker.conn, chat.id, chat.language))

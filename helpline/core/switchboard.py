@@ -48,7 +48,8 @@ Bounds (house habit 6): seekers waiting ≤ ``max_waiting`` (more: ``queue_full`
 envelopes per chat direction ≤ the window; lingering chats per counsellor ≤
 their capacity; help requests ≤ one per known counsellor; the timer heap holds
 at most one entry per pending grace period, offer, fallback and wrap-up, each
-expiring within the longest of those delays.
+expiring within the longest of those delays; the wait log of the dashboard
+(:mod:`helpline.core.dashboard`) ≤ 100,000 entries of the last hour.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import replace
 
+from helpline.core.dashboard import WaitLog
 from helpline.core.delivery import counsellor_acked, seeker_acked, to_counsellor, to_seeker
 from helpline.core.desk import fit_account, new_counsellor, set_status, status_effect
 from helpline.core.effects import (
@@ -106,6 +108,17 @@ class Switchboard:
         self._timers = TimerHeap()
         self._figures = FigureBoard()
         self._help = HelpRequests()
+        # Queue waits of the last hour for the supervisors' dashboard (core/dashboard.py):
+        # written on accept and abandonment only, never on the relay path.
+        self._waits = WaitLog()
+
+    def add_language(self, language: str) -> None:
+        """A queue added while running (administration): empty, like those made at start.
+        Queues are never removed (a supervisor switches one off instead), so nothing
+        waiting in one can be stranded."""
+        if language not in self._queues:
+            self._queues[language] = LanguageQueue(language)
+            self._fallback[language] = FallbackLine()
 
     # -- seekers ---------------------------------------------------------------
 
@@ -230,6 +243,28 @@ class Switchboard:
                 counsellor.status = Status.AWAY
                 if counsellor.conn is not None:
                     out.append(status_effect(counsellor, now))
+        match(self, now, out)
+        return out
+
+    def counsellor_removed(self, account_id: int, now: float) -> list[Effect]:
+        """The account was disabled (taken off duty): a pending offer goes back to the
+        front of its queue and open chats end at once as for a counsellor lost for good
+        (``counsellor_lost``: the seekers stand at the front of their queue again rather
+        than wait out a grace period for someone who cannot come back). The counsellor
+        is forgotten; closing the account's connections is the web layer's part."""
+        counsellor = self._counsellors.get(account_id)
+        if counsellor is None:
+            return []
+        counsellor.account = replace(counsellor.account, can_take_chats=False, disabled=True)
+        out: list[Effect] = []
+        if counsellor.offer is not None:
+            withdraw(self, counsellor.offer, ChatEvent.COUNSELLOR_BARRED, now, out)
+        for chat in list(counsellor.chats.values()):
+            end_active(self, chat, ChatEvent.COUNSELLOR_LOST, now, out)
+        if counsellor.conn is not None:
+            del self._counsellor_by_conn[counsellor.conn]
+        del self._counsellors[account_id]
+        self._help.close(account_id)
         match(self, now, out)
         return out
 
@@ -399,6 +434,11 @@ class Switchboard:
 
     def is_seeker_conn(self, conn: ConnId) -> bool:
         return conn in self._seeker_by_conn
+
+    @property
+    def waits(self) -> WaitLog:
+        """The queue waits of the last hour and the running totals (dashboard, metrics)."""
+        return self._waits
 
     # -- internals ------------------------------------------------------------------
 

@@ -245,17 +245,102 @@ class AccountRepository:
         """Disable or enable an account. Disabling also deletes all its sessions,
         so it is signed out everywhere at once (and stays so if re-enabled)."""
         async with self._tx.begin(write=True) as conn:
+            guard = disabled and await self._lock_supervisors(conn, account_id)
             await self._update(conn, account_id, disabled=disabled)
+            if guard:
+                await self._keep_a_supervisor(conn)
             if disabled:
                 await conn.execute(
                     staff_sessions.delete().where(staff_sessions.c.account_id == account_id)
                 )
+
+    async def update(
+        self,
+        account_id: int,
+        *,
+        role: Role | None = None,
+        languages: tuple[str, ...] | None = None,
+        capacity: int | None = None,
+    ) -> StaffAccount:
+        """Change what is given (administration); the account as it is now.
+        ``StoreError(code="not_found")`` when there is no such account."""
+        values: dict[str, object] = {}
+        if role is not None:
+            values["role"] = Role(role).value
+        if languages is not None:
+            values["languages"] = encode_languages(languages)
+        if capacity is not None:
+            values["capacity"] = capacity
+        demoting = role is not None and Role(role) is not Role.SUPERVISOR
+        async with self._tx.begin(write=True) as conn:
+            guard = demoting and await self._lock_supervisors(conn, account_id)
+            if values:
+                await self._update(conn, account_id, **values)
+            if guard:
+                await self._keep_a_supervisor(conn)
+            row = (
+                await conn.execute(
+                    sa.select(*_ACCOUNT_COLUMNS).where(staff_accounts.c.id == account_id)
+                )
+            ).first()
+        if row is None:
+            raise StoreError(f"no staff account with id {account_id}", code="not_found")
+        return account_from_row(row)
+
+    async def reset_login_secret(self, account_id: int, password_hash: str, kdf: KdfParams) -> None:
+        """A supervisor set a new password (the browser derived the login secret): new
+        hash, salt and iteration count, and every session ends, in one transaction.
+        The identity key is the caller's business (its seed cannot be re-wrapped)."""
+        if len(kdf.salt) != KDF_SALT_BYTES or kdf.iterations < 1:
+            raise StoreError("bad key derivation parameters", code="bad_kdf")
+        async with self._tx.begin(write=True) as conn:
+            await self._update(
+                conn,
+                account_id,
+                password_hash=password_hash,
+                kdf_salt=kdf.salt,
+                kdf_iterations=kdf.iterations,
+            )
+            await conn.execute(
+                staff_sessions.delete().where(staff_sessions.c.account_id == account_id)
+            )
 
     async def set_password_hash(self, account_id: int, password_hash: str) -> None:
         """Replace the password hash. Sessions are kept: the caller may end them
         with ``SessionRepository.delete_for_account``."""
         async with self._tx.begin(write=True) as conn:
             await self._update(conn, account_id, password_hash=password_hash)
+
+    @staticmethod
+    async def _lock_supervisors(conn: AsyncConnection, account_id: int) -> bool:
+        """Lock the enabled supervisors' rows (PostgreSQL; SQLite's write transactions
+        are serial already), so that two supervisors demoting or disabling each other
+        at the same moment are checked one after the other by :meth:`_keep_a_supervisor`.
+        True when ``account_id`` is one of them (its change needs the check)."""
+        rows = await conn.execute(
+            sa.select(staff_accounts.c.id)
+            .where(
+                staff_accounts.c.role == Role.SUPERVISOR.value,
+                staff_accounts.c.disabled == sa.false(),
+            )
+            .with_for_update()
+        )
+        return account_id in {row.id for row in rows}
+
+    @staticmethod
+    async def _keep_a_supervisor(conn: AsyncConnection) -> None:
+        """``StoreError(code="last_supervisor")`` (rolling the change back) when no
+        enabled supervisor would be left: nobody could run the helpline then."""
+        left = await conn.scalar(
+            sa.select(sa.func.count())
+            .select_from(staff_accounts)
+            .where(
+                staff_accounts.c.role == Role.SUPERVISOR.value,
+                staff_accounts.c.disabled == sa.false(),
+            )
+        )
+        if not left:
+            raise StoreError("the last enabled supervisor must stay", code="last_supervisor")
 
     @staticmethod
     async def _update(conn: AsyncConnection, account_id: int, **values: object) -> None:

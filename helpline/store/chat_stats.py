@@ -8,7 +8,8 @@ from helpline.core.stats import ChatSummary
 from helpline.store._base import Transactions
 from helpline.store.models import chat_stats
 
-_FIELDS = (
+#: The columns of a row, which are the fields of a ChatSummary.
+SUMMARY_FIELDS = (
     "language",
     "queued_minute",
     "answered_minute",
@@ -33,7 +34,7 @@ class ChatStatsRepository:
         (a benchmark, a burst of short chats) one transaction each would fall behind."""
         if not summaries:
             return
-        rows = [{name: getattr(summary, name) for name in _FIELDS} for summary in summaries]
+        rows = [{name: getattr(summary, name) for name in SUMMARY_FIELDS} for summary in summaries]
         async with self._tx.begin(write=True) as conn:
             await conn.execute(chat_stats.insert(), rows)
 
@@ -44,7 +45,7 @@ class ChatStatsRepository:
 
     async def list_all(self) -> list[ChatSummary]:
         """Every summary in the order recorded (for tests and exports)."""
-        columns = [chat_stats.c[name] for name in _FIELDS]
+        columns = [chat_stats.c[name] for name in SUMMARY_FIELDS]
         async with self._tx.begin() as conn:
             rows = await conn.execute(sa.select(*columns).order_by(chat_stats.c.id))
             return [ChatSummary(**row._asdict()) for row in rows]

@@ -32,10 +32,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from helpline.errors import StoreError
 from helpline.store._base import DRIVER_ERRORS, WRITE_OPTION, Transactions, store_error
 from helpline.store.accounts import AccountRepository
+from helpline.store.audit import AuditRepository
 from helpline.store.canned import CannedRepository
 from helpline.store.chat_stats import ChatStatsRepository
 from helpline.store.feedback import FeedbackRepository
+from helpline.store.hourly import HourlyRepository
 from helpline.store.identity import IdentityRepository
+from helpline.store.service_store import ServiceStore
 from helpline.store.sessions import SessionRepository
 from helpline.store.settings import SettingsRepository
 from helpline.store.totp import TotpRepository
@@ -137,6 +140,9 @@ class Database:
     feedback: FeedbackRepository
     totp: TotpRepository
     canned: CannedRepository
+    hourly: HourlyRepository
+    audit: AuditRepository
+    service: ServiceStore
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -149,6 +155,9 @@ class Database:
         self.feedback = FeedbackRepository(self._tx)
         self.totp = TotpRepository(self._tx)
         self.canned = CannedRepository(self._tx)
+        self.hourly = HourlyRepository(self._tx)
+        self.audit = AuditRepository(self._tx)
+        self.service = ServiceStore(self._tx)
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True) -> Database:

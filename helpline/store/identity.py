@@ -236,6 +236,22 @@ class IdentityRepository:
                 )
             )
 
+    async def remove(self, account_id: int) -> IdentityKey | None:
+        """Delete the account's key (its seed can no longer be unwrapped: a supervisor
+        reset the password); the key it was, or None when there was none."""
+        async with self._tx.begin(write=True) as conn:
+            row = (
+                await conn.execute(
+                    sa.select(*_KEY_COLUMNS).where(identity_keys.c.account_id == account_id)
+                )
+            ).first()
+            if row is None:
+                return None
+            await conn.execute(
+                identity_keys.delete().where(identity_keys.c.account_id == account_id)
+            )
+        return _key(row)
+
     # -- the revocation list -------------------------------------------------------
 
     async def revocation_list(self) -> StoredRevocationList | None:

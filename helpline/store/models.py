@@ -77,6 +77,10 @@ chat_stats = sa.Table(
     sa.Column("wait_s", sa.Integer, nullable=True),
     sa.Column("end_reason", sa.String(32), nullable=False),
     sa.Column("outcome", sa.String(64), nullable=True),
+    # Ids are never used twice, even once every row is deleted (SQLite would otherwise
+    # start again after the highest id left): the hourly roll-up counts rows above a
+    # watermark id (helpline.store.hourly), so a reused id would never be counted.
+    sqlite_autoincrement=True,
 )
 
 # Small operator settings changed at run time (later issues).

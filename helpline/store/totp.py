@@ -65,6 +65,14 @@ class TotpRepository:
         record = await self.get(account_id)
         return record is not None and record.enabled
 
+    async def enabled_accounts(self) -> set[int]:
+        """The ids of every account with TOTP on (the administration's listing)."""
+        async with self._tx.begin() as conn:
+            rows = await conn.scalars(
+                sa.select(staff_totp.c.account_id).where(staff_totp.c.secret.is_not(None))
+            )
+            return {int(account_id) for account_id in rows}
+
     async def set_pending(self, account_id: int, sealed: bytes) -> bool:
         """Start (or restart) an enrolment; False when TOTP is already on."""
         try:

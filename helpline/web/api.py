@@ -37,8 +37,9 @@ MAX_BODY = 16 * 1024
 #: Routes that never use the staff session, so need no CSRF token even when a browser
 #: sends the cookie along: a login (it proves itself with the login secret, and the
 #: browser may still hold a stale cookie) and the seeker page's feedback (the page
-#: shares the origin, and a counsellor trying it out carries the cookie).
-SESSIONLESS = frozenset({"/api/login", "/api/feedback"})
+#: shares the origin, and a counsellor trying it out carries the cookie), and the
+#: first start's setup (it proves itself with the one-time token, §6.8).
+SESSIONLESS = frozenset({"/api/login", "/api/feedback", "/api/setup"})
 
 #: The server secret (32 random bytes kept in the database, ``settings``): the key of
 #: the CSRF tokens, the reload keys, the fake salts and the TOTP sealing key, each with
@@ -147,6 +148,30 @@ def api_routes(*tables: web.RouteTableDef) -> list[web.RouteDef]:
     return wrapped
 
 
+async def read_json_object(request: web.Request, max_bytes: int) -> dict[str, object]:
+    """The request's body as a JSON object of at most ``max_bytes`` (else 413
+    ``too_large``, 400 ``bad_json``); its fields are the caller's to check."""
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise ApiError(413, "too_large")
+    # read() returns what is buffered so far: collect until the end of the body,
+    # which may arrive in pieces over a slow link (Tor, a phone).
+    raw = b""
+    while len(raw) <= max_bytes:
+        chunk = await request.content.read(max_bytes + 1 - len(raw))
+        if not chunk:
+            break
+        raw += chunk
+    if len(raw) > max_bytes:
+        raise ApiError(413, "too_large")
+    try:
+        fields = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "bad_json") from None
+    if not isinstance(fields, dict):
+        raise ApiError(400, "bad_json")
+    return fields
+
+
 class Body:
     """A JSON object from a request, read field by field with types checked."""
 
@@ -163,24 +188,7 @@ class Body:
         max_bytes: int = MAX_BODY,
     ) -> Body:
         """The body as an object whose keys are all in ``allowed`` (else 400 bad_field)."""
-        if request.content_length is not None and request.content_length > max_bytes:
-            raise ApiError(413, "too_large")
-        # read() returns what is buffered so far: collect until the end of the body,
-        # which may arrive in pieces over a slow link (Tor, a phone).
-        raw = b""
-        while len(raw) <= max_bytes:
-            chunk = await request.content.read(max_bytes + 1 - len(raw))
-            if not chunk:
-                break
-            raw += chunk
-        if len(raw) > max_bytes:
-            raise ApiError(413, "too_large")
-        try:
-            fields = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            raise ApiError(400, "bad_json") from None
-        if not isinstance(fields, dict):
-            raise ApiError(400, "bad_json")
+        fields = await read_json_object(request, max_bytes)
         for name in fields:
             if name not in allowed:
                 raise ApiError(400, "bad_field", field=name)
@@ -188,6 +196,10 @@ class Body:
 
     def has(self, name: str) -> bool:
         return self._fields.get(name) is not None
+
+    def raw(self, name: str) -> object:
+        """The field as JSON gave it (None when absent), for checks done elsewhere."""
+        return self._fields.get(name)
 
     def text(self, name: str, max_length: int) -> str:
         value = self._fields.get(name)

@@ -28,12 +28,21 @@ from helpline.logging import configure_logging
 from helpline.service import load_service
 from helpline.store.engine import Database
 from helpline.web import (
+    admin_audit_api,
+    admin_service_api,
+    admin_staff_api,
     colleagues_api,
+    dashboard,
+    history_api,
     identity_api,
+    live_service,
+    metrics,
     service_api,
+    setup_api,
     sockets,
     staff_api,
     static,
+    stats_job,
     totp_api,
     workspace_api,
 )
@@ -50,17 +59,13 @@ from helpline.web.keys import (
     SERVICE_ANSWER,
     TRUST,
 )
+from helpline.web.live_service import LIVE
 from helpline.web.security import add_security_headers, page_csp
 from helpline.web.trust import DEV_KEY_FILE, DEVELOPMENT_WARNING, Trust, load_org_key
 
 log = logging.getLogger(__name__)
 
-FIRST_START_HINT = """\
-No staff accounts yet. Create the first supervisor with:
-
-    python -m helpline account add --username admin --role supervisor \\
-        --languages {languages} --capacity 1 --password-stdin
-"""
+FIRST_START_HINT = setup_api.FIRST_START_HINT  # printed with the one-time setup link
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -71,10 +76,16 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     database = await Database.open(config.effective_database_url)
     app[DATABASE] = database
-    if await database.accounts.count() == 0:
-        print(FIRST_START_HINT.format(languages=config.languages[0]), flush=True)
     yield
     await database.close()
+
+
+async def _service_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The service settings from the database (the file imported if it changed), and
+    the first start's link when there is no account yet."""
+    await live_service.start(app)
+    await setup_api.first_start(app)
+    yield
 
 
 async def _trust_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -96,6 +107,7 @@ async def _trust_ctx(app: web.Application) -> AsyncIterator[None]:
 async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
     hub = Hub(app[CONFIG], app[DATABASE], chat_gate=app[TRUST].refusal, service=app[SERVICE])
     app[HUB] = hub
+    hub.service_check = app[LIVE].refresh  # a change made by the CLI reaches this server
     feedback = FeedbackTally(app[DATABASE], app[CONFIG].feedback_flush_s)
     app[FEEDBACK] = feedback
     await staff_api.setup_login(app)
@@ -106,9 +118,21 @@ async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
     await feedback.stop()
 
 
+async def _end_long_requests(app: web.Application) -> None:
+    """on_shutdown, before aiohttp waits for open requests to finish: end the dashboard's
+    event streams and close the WebSockets, so that a stop does not sit out the shutdown
+    timeout and clients see a clean end rather than a cut connection."""
+    if dashboard.DASHBOARD in app:
+        app[dashboard.DASHBOARD].end_streams()
+    if HUB in app:
+        app[HUB].close_all()
+
+
 def create_app(config: Config) -> web.Application:
     """The application; a bad service file is a ConfigError here, before anything opens."""
-    service = load_service(config.effective_service_file, config.languages)
+    # Checked here so that a bad file stops the start; the settings in use come from the
+    # database, into which a changed file is imported at start (helpline.service_sync).
+    service = load_service(config.effective_service_file, config.languages, config.outcomes)
     # No middlewares: the staff API's rules wrap its routes only (api.api_route), so
     # that nothing stays on the stack of every open WebSocket.
     app = web.Application(client_max_size=64 * 1024)
@@ -117,14 +141,28 @@ def create_app(config: Config) -> web.Application:
     app[PAGE_CSP] = page_csp(service)
     app[SERVICE_ANSWER] = service_api.ServiceAnswer(service, service_api.ui_languages())
     app.cleanup_ctx.append(_database_ctx)
+    app.cleanup_ctx.append(_service_ctx)
     app.cleanup_ctx.append(_trust_ctx)
     app.cleanup_ctx.append(_hub_ctx)
+    app.cleanup_ctx.append(stats_job.stats_ctx)  # after the hub: its clock
+    app.cleanup_ctx.append(dashboard.dashboard_ctx)  # after the hub: reads its switchboard
+    app.on_shutdown.append(_end_long_requests)
     app.on_response_prepare.append(add_security_headers)
     app.router.add_get("/healthz", healthz)
     app.router.add_routes(api_routes(staff_api.routes, identity_api.routes, service_api.routes))
     app.router.add_routes(sockets.routes)
     app.router.add_routes(api_routes(colleagues_api.routes))
     app.router.add_routes(api_routes(totp_api.routes, workspace_api.routes))
+    app.router.add_routes(api_routes(history_api.routes))
+    app.router.add_routes(
+        api_routes(
+            admin_staff_api.routes,
+            admin_service_api.routes,
+            admin_audit_api.routes,
+            setup_api.routes,
+        )
+    )
+    app.router.add_routes(api_routes(dashboard.routes, metrics.routes))
     static.setup(app)
     return app
 

@@ -23,6 +23,7 @@ from aiohttp import web
 
 from crypto.encoding import b64u_encode
 from helpline.errors import StoreError
+from helpline.web.admin_audit_api import record
 from helpline.web.api import ApiError, signed_in, supervisor
 from helpline.web.keys import DATABASE, HUB
 from helpline.web.trust import key_state
@@ -77,8 +78,9 @@ async def help_requests(request: web.Request) -> web.Response:
 
 @routes.post("/api/admin/help/{username}/ack")
 async def acknowledge_help(request: web.Request) -> web.Response:
-    await supervisor(request)
+    me = await supervisor(request)
     username = request.match_info["username"]
     if not 0 < len(username) <= MAX_USERNAME or not request.app[HUB].acknowledge_help(username):
         raise ApiError(404, "not_found")
+    await record(request.app, me.username, "help.ack", f"help request of {username} acknowledged")
     return web.Response(status=204)

@@ -27,7 +27,7 @@ import itertools
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from aiohttp import web
@@ -49,9 +49,8 @@ from helpline.core.feedback import MemoryTickets, TicketStore
 from helpline.core.participants import CoreSettings
 from helpline.core.ratelimit import TokenBucket
 from helpline.core.staff import StaffAccount
-from helpline.core.stats import ChatSummary
 from helpline.core.switchboard import Switchboard
-from helpline.errors import AbuseError, ProtocolError, StoreError
+from helpline.errors import AbuseError, ConfigError, ProtocolError, StoreError
 from helpline.service import Service, default_service
 from helpline.store.engine import Database
 from helpline.web.connection import (
@@ -61,14 +60,13 @@ from helpline.web.connection import (
     Outgoing,
 )
 from helpline.web.encode import SEEKER, STAFF, encode_effect
+from helpline.web.stats_writer import StatsWriter
 
 log = logging.getLogger(__name__)
 
 TICK_S = 0.25  # the core's clock: timers, position passes (at most 1,000 updates a tick)
 CLOSE_SIGNED_OUT = 4001
 CLOSE_NO_JOIN = 4012
-STATS_QUEUE_MAX = 10_000  # statistics rows waiting for the database; more are dropped
-STATS_BATCH = 500  # statistics rows written in one transaction at most
 
 
 class Delivery(Protocol):
@@ -79,9 +77,10 @@ class Delivery(Protocol):
     def close(self, conn: ConnId, code: int, reason: str) -> None: ...
 
 
-def core_settings(config: Config) -> CoreSettings:
+def core_settings(config: Config, languages: tuple[str, ...] | None = None) -> CoreSettings:
+    """The core's settings; ``languages``: the queues (default ``config.languages``)."""
     return CoreSettings(
-        languages=config.languages,
+        languages=config.languages if languages is None else languages,
         fallback_after_s=config.fallback_after_s,
         offer_timeout_s=config.offer_timeout_s,
         position_interval_s=config.position_interval_s,
@@ -105,11 +104,14 @@ class Hub:
     an account whose identity key is missing, uncertified, expired or revoked
     cannot take chats (docs/protocol.md §2.5 ``not_allowed``).
 
-    ``service`` (the service file, :mod:`helpline.service`) decides when queues are
-    open: a ``join`` for a closed queue is refused with ``queue_closed`` and a closed
-    fallback is ignored, by the hub's clock (the wall clock). Seekers already
-    waiting when a queue closes stay and are served. When the service asks for
-    feedback, every seeker's ``chat_ended`` carries a ticket from ``tickets``.
+    ``service`` (the service settings, :mod:`helpline.service`) decides when queues
+    are open: a ``join`` for a closed queue is refused with ``queue_closed`` and a
+    closed fallback is ignored, by the hub's clock (the wall clock). Seekers already
+    waiting when a queue closes stay and are served. A ``join`` without a fallback
+    gets the queue's configured one. When the service asks for feedback, every
+    seeker's ``chat_ended`` carries a ticket from ``tickets``. The settings change
+    at run time (:meth:`set_service`); ``service_check``, when set, is awaited in
+    the session loop to notice a change made by another process.
     """
 
     def __init__(
@@ -124,9 +126,15 @@ class Hub:
         self.config = config
         self.database = database
         self.clock = clock
-        self.service = default_service(config.languages) if service is None else service
+        self.service = (
+            default_service(config.languages, config.outcomes) if service is None else service
+        )
         self.tickets: TicketStore = MemoryTickets() if tickets is None else tickets
-        self.switchboard = Switchboard(core_settings(config))
+        self.switchboard = Switchboard(core_settings(config, tuple(self.service.queues)))
+        self.service_check: Callable[[], Awaitable[None]] | None = None
+        # Accounts disabled while this process runs (at most one entry per account):
+        # the gate's re-checks must not let them take chats while their sockets close.
+        self._off_duty: set[int] = set()
         self._max_payload_bytes = config.max_payload_bytes
         # Frames queued on connections in this turn of the loop, written at its end.
         self._outgoing = Outgoing()
@@ -137,8 +145,7 @@ class Hub:
         self._ids = itertools.count(1)
         # Seeker connections not yet past their join deadline, oldest first (expect_join).
         self._unjoined: deque[tuple[float, ConnId]] = deque()
-        self._stats: asyncio.Queue[ChatSummary] = asyncio.Queue(maxsize=STATS_QUEUE_MAX)
-        self.stats_dropped = 0
+        self._stats = StatsWriter(database)
         self._tasks: list[asyncio.Task[None]] = []
 
     # -- lifecycle ---------------------------------------------------------------
@@ -146,19 +153,28 @@ class Hub:
     async def start(self) -> None:
         self._tasks = [
             asyncio.create_task(self._tick_loop(), name="hub-tick"),
-            asyncio.create_task(self._stats_loop(), name="hub-stats"),
+            asyncio.create_task(self._stats.run(), name="hub-stats"),
             asyncio.create_task(self._session_loop(), name="hub-sessions"),
         ]
 
-    async def stop(self) -> None:
+    @property
+    def stats_dropped(self) -> int:
+        """Statistics rows dropped because the writer fell too far behind."""
+        return self._stats.dropped
+
+    def close_all(self) -> None:
+        """Close every connection (1001) after what is queued on it."""
         for conn in list(self.connections.values()):
             conn.close(1001, "server shutting down")
+
+    async def stop(self) -> None:
+        self.close_all()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self._flush_stats()
+        await self._stats.flush()
 
     # -- connections ---------------------------------------------------------------
 
@@ -333,6 +349,9 @@ class Hub:
         now = self.clock()
         if isinstance(frame, wire.Join):
             fallback = frame.fallback_language
+            queue = self.service.queues.get(frame.language)
+            if fallback is None and queue is not None:
+                fallback = queue.fallback  # the operator's, when the seeker named none
             if not sb.is_seeker_conn(conn):
                 if not self._queue_open(frame.language, now):
                     raise ProtocolError("this queue is closed now", code="queue_closed")
@@ -343,6 +362,12 @@ class Hub:
             return sb.seeker_resume(conn, frame.token, now)
         assert isinstance(frame, wire.Leave)
         return sb.seeker_leave(conn, now)
+
+    def set_service(self, service: Service) -> None:
+        """New service settings: from now on for every frame; new queues open empty."""
+        self.service = service
+        for code in service.queues:
+            self.switchboard.add_language(code)
 
     def _queue_open(self, language: str, now: float) -> bool:
         """Whether ``language``'s queue is open now; an unknown one is left to the core
@@ -371,7 +396,7 @@ class Hub:
         if isinstance(frame, wire.Decline):
             return sb.counsellor_decline(conn, frame.chat_id, now)
         if isinstance(frame, wire.End):
-            if frame.outcome is not None and frame.outcome not in self.config.outcomes:
+            if frame.outcome is not None and frame.outcome not in self.service.outcomes:
                 raise ProtocolError("unknown outcome code", code="bad_field")
             return sb.counsellor_end(conn, frame.chat_id, frame.outcome, now)
         if isinstance(frame, wire.Requeue):
@@ -400,6 +425,7 @@ class Hub:
     def staff_connected(self, conn: Connection, account: StaffAccount) -> None:
         now = self.clock()
         self._staff_accounts[conn.id] = account.id
+        self._off_duty.discard(account.id)  # signed in again: enabled since
         # The core offers chats only to accounts the gate allows (a valid key): decided
         # here, before the core can match anyone to this connection.
         allowed = self.chat_gate is None or self.chat_gate(account.id, now) is None
@@ -414,7 +440,7 @@ class Hub:
         now = self.clock()
         wanted = self.switchboard.counsellor_ids() if account_ids is None else account_ids
         for account_id in wanted:
-            allowed = self.chat_gate(account_id, now) is None
+            allowed = account_id not in self._off_duty and self.chat_gate(account_id, now) is None
             self.run(self.switchboard.counsellor_allowed(account_id, allowed, now))
 
     def _refusal(self, conn: ConnId, now: float) -> str | None:
@@ -439,10 +465,7 @@ class Hub:
             elif isinstance(effect, CloseConnection):
                 self.close(effect.conn, effect.code, effect.reason)
             elif isinstance(effect, RecordChat):
-                try:
-                    self._stats.put_nowait(effect.summary)
-                except asyncio.QueueFull:
-                    self.stats_dropped += 1
+                self._stats.put(effect.summary)
             else:
                 # Only the kind of event: never ids, tokens, payloads or addresses.
                 log.debug(
@@ -484,6 +507,14 @@ class Hub:
             ):
                 conn.close(CLOSE_SIGNED_OUT, "signed out")
 
+    def take_off_duty(self, account_id: int) -> None:
+        """The account was disabled: no offer from now on (a pending one goes back to
+        the front of its queue), its open chats end at once with their seekers at the
+        front of the queue, and its staff connections close with 4001."""
+        self._off_duty.add(account_id)
+        self.run(self.switchboard.counsellor_removed(account_id, self.clock()))
+        self.end_sessions(account_id=account_id)
+
     async def _session_loop(self) -> None:
         """Re-check every open staff connection's session (idle expiry, an account
         disabled from the CLI in another process): a WebSocket must not outlive it."""
@@ -502,6 +533,11 @@ class Hub:
                 if account is None or account.disabled:
                     conn.close(CLOSE_SIGNED_OUT, "session ended")
             self.recheck_staff()  # certificates expire as time passes
+            if self.service_check is not None:
+                try:
+                    await self.service_check()
+                except (StoreError, ConfigError) as exc:
+                    log.warning("could not re-check the service settings: %s", exc.code)
 
     async def _tick_loop(self) -> None:
         while True:
@@ -511,28 +547,6 @@ class Hub:
                 self.run(self.switchboard.tick(self.clock()))
             except Exception:
                 log.exception("tick failed")
-
-    async def _stats_loop(self) -> None:
-        while True:
-            batch = [await self._stats.get()]
-            await self._write_stats(self._take_stats(batch))
-
-    def _take_stats(self, batch: list[ChatSummary]) -> list[ChatSummary]:
-        """Whatever else is waiting, up to STATS_BATCH: one transaction for all of them,
-        so that many chats ending at once cost one write, not one each."""
-        while len(batch) < STATS_BATCH and not self._stats.empty():
-            batch.append(self._stats.get_nowait())
-        return batch
-
-    async def _flush_stats(self) -> None:
-        while not self._stats.empty():
-            await self._write_stats(self._take_stats([]))
-
-    async def _write_stats(self, batch: list[ChatSummary]) -> None:
-        try:
-            await self.database.chat_stats.record_many(batch)
-        except StoreError as exc:
-            log.warning("could not record chat statistics: %s", exc.code)
 
 
 def _role(connections: dict[ConnId, Connection], conn: ConnId) -> str:

@@ -19,6 +19,7 @@ from aiohttp import web
 from crypto import certs
 from crypto.encoding import b64u_encode
 from helpline.store.identity import IdentityKey, ListedKey
+from helpline.web.admin_audit_api import record
 from helpline.web.api import ApiError, Body, signed_in, supervisor
 from helpline.web.keys import CONFIG, HUB, TRUST
 from helpline.web.trust import TrustError, key_state
@@ -119,7 +120,7 @@ async def admin_keys(request: web.Request) -> web.Response:
 
 @routes.put("/api/admin/keys/{account_id}/certificate")
 async def admin_certificate(request: web.Request) -> web.Response:
-    await supervisor(request)
+    me = await supervisor(request)
     try:
         account_id = int(request.match_info["account_id"], 10)
     except ValueError:
@@ -134,6 +135,12 @@ async def admin_certificate(request: web.Request) -> web.Response:
     request.app[HUB].recheck_staff([account_id])  # may take chats from now on
     account = await trust.database.accounts.get(account_id)
     username = account.username if account is not None else ""
+    await record(
+        request.app,
+        me.username,
+        "key.certify",
+        f"certificate for {username}'s key {certs.fingerprint(key.ik)} stored",
+    )
     return web.json_response(_listed(ListedKey(username, key), time.time()))
 
 
@@ -151,7 +158,7 @@ async def admin_revocations(request: web.Request) -> web.Response:
 
 @routes.put("/api/admin/revocations")
 async def admin_put_revocations(request: web.Request) -> web.Response:
-    await supervisor(request)
+    me = await supervisor(request)
     body = await Body.read(request, ("list",), MAX_LIST_BODY)
     blob = body.data("list", max_length=MAX_LIST_BYTES)
     try:
@@ -159,6 +166,12 @@ async def admin_put_revocations(request: web.Request) -> web.Response:
     except TrustError as exc:
         raise _refused(exc) from None
     request.app[HUB].recheck_staff(newly)
+    await record(
+        request.app,
+        me.username,
+        "key.revocations",
+        f"revocation list of {stored.issued_at} stored ({len(newly)} keys revoked now)",
+    )
     return web.json_response(
         {"list": b64u_encode(stored.blob), "issued_at": stored.issued_at, "revoked": len(newly)}
     )

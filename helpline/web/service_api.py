@@ -60,6 +60,7 @@ def describe(service: Service, ui: tuple[str, ...], now: float) -> dict[str, obj
                 "opens_at": state.opens_at,
                 "closes_at": state.closes_at,
                 "closed_message": None if state.open else queue.closed_message,
+                "fallback": queue.fallback,
                 "resources": [
                     {"title": r.title, "text": r.text, "url": r.url, "phone": r.phone}
                     for r in queue.resources
@@ -102,6 +103,11 @@ class ServiceAnswer:
         self._service = service
         self._ui = ui
         self._body = b""
+        self._made = self._until = float("-inf")
+
+    def replace(self, service: Service) -> None:
+        """New settings (changed at run time): the next answer is made from them."""
+        self._service = service
         self._made = self._until = float("-inf")
 
     def body(self, now: float) -> bytes:

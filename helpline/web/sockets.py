@@ -15,6 +15,7 @@ from aiohttp import WSMsgType, web
 from helpline.errors import ProtocolError, StoreError
 from helpline.web.api import SESSION_COOKIE, current_account
 from helpline.web.encode import SEEKER, STAFF
+from helpline.web.hub import CLOSE_SIGNED_OUT
 from helpline.web.keys import CONFIG, HUB, TRUST
 from helpline.web.security import origin_allowed
 
@@ -75,6 +76,17 @@ async def staff_socket(request: web.Request) -> web.WebSocketResponse:
     conn = hub.open(ws, writer, request, STAFF)
     conn.session = request.cookies.get(SESSION_COOKIE)
     try:
+        # Looked up again now that the socket is open: an account disabled (or a password
+        # reset) while this request waited above was taken off duty before the hub knew
+        # of this connection, and must not slip through until the next session check.
+        try:
+            account = await current_account(request)
+        except StoreError as exc:
+            log.warning("staff connection refused for now: %s", exc.code)
+            account = None
+        if account is None or account.disabled:
+            await ws.close(code=CLOSE_SIGNED_OUT, message=b"session ended")
+            return ws
         hub.staff_connected(conn, account)
         async for msg in ws:
             if msg.type is WSMsgType.TEXT:

@@ -30,6 +30,7 @@ from aiohttp import web
 
 from crypto.encoding import b64u_encode
 from helpline.core.ratelimit import LoginLimiter, TokenBucket
+from helpline.core.staff import StaffAccount
 from helpline.store.accounts import KdfParams
 from helpline.store.models import KDF_SALT_BYTES
 from helpline.store.passwords import hash_secret, verify_secret
@@ -55,6 +56,7 @@ __all__ = [
     "rate_limited",
     "routes",
     "setup_login",
+    "start_session",
 ]
 
 MAX_LOGIN_BODY = 4096
@@ -143,7 +145,17 @@ async def login(request: web.Request) -> web.Response:
     # Only now, with the right secret, does the answer say a code is needed.
     await _check_login_code(request, account.id, code)
     limiter.succeeded(username)
-    token = await database.sessions.create(account.id, time.time(), verified_hash=stored)
+    return await start_session(request, account, stored)
+
+
+async def start_session(
+    request: web.Request, account: StaffAccount, verified_hash: str, status: int = 200
+) -> web.Response:
+    """A new session for ``account``: the login answer and the session cookie (also the
+    first start's, :mod:`helpline.web.setup_api`). 401 ``bad_credentials`` when the
+    password hash is no longer ``verified_hash``."""
+    database = request.app[DATABASE]
+    token = await database.sessions.create(account.id, time.time(), verified_hash=verified_hash)
     if token is None:  # the password changed while this login was being checked
         raise ApiError(401, "bad_credentials")
     server_secret = request.app[SERVER_SECRET]
@@ -153,7 +165,8 @@ async def login(request: web.Request) -> web.Response:
             "role": account.role.value,
             "csrf": csrf_token(server_secret, token),
             "reload_key": reload_key(server_secret, token),
-        }
+        },
+        status=status,
     )
     response.set_cookie(
         SESSION_COOKIE,

@@ -265,6 +265,17 @@ class Trust:
         self._note(account.id, key)
         return key
 
+    async def drop(self, account_id: int) -> IdentityKey | None:
+        """Delete the account's key (a password reset: the seed is lost); the account
+        may not take chats until a new key is certified. In development mode a key
+        that was certified goes on the revocation list, as when one is replaced; in
+        production the operator revokes it offline (``keys revoke``)."""
+        old = await self.database.identity.remove(account_id)
+        self._note(account_id, None)
+        if old is not None and self.org.development and old.state is not KeyState.PENDING:
+            await self._dev_sign_list(extra=frozenset({old.ik}))
+        return old
+
     async def certify(self, account_id: int, cert: bytes) -> IdentityKey:
         """Store an organisation certificate for the account's current key."""
         key = await self.database.identity.get(account_id)

@@ -17,6 +17,7 @@ from aiohttp import web
 from helpline.errors import StoreError
 from helpline.store.canned import CannedResponse, acceptable
 from helpline.store.models import CANNED_TEXT_MAX, CANNED_TITLE_MAX
+from helpline.web.admin_audit_api import record
 from helpline.web.api import ApiError, Body, signed_in, supervisor
 from helpline.web.keys import CONFIG, DATABASE, SERVICE
 
@@ -66,10 +67,10 @@ async def admin_canned(request: web.Request) -> web.Response:
 
 @routes.post("/api/admin/canned")
 async def add_canned(request: web.Request) -> web.Response:
-    await supervisor(request)
+    me = await supervisor(request)
     body = await Body.read(request, ("language", "title", "text"), MAX_CANNED_BODY)
     language = body.text("language", 16)
-    if language not in request.app[CONFIG].languages:
+    if language not in request.app[SERVICE].queues:
         raise ApiError(400, "bad_field", field="language")
     title, text = _title(body), _text(body)
     try:
@@ -78,12 +79,15 @@ async def add_canned(request: web.Request) -> web.Response:
         if exc.code == "too_many":
             raise ApiError(409, "too_many") from None
         raise
+    await record(
+        request.app, me.username, "canned.add", f"canned response {row.id} ({language}) added"
+    )
     return web.json_response(_view(row), status=201)
 
 
 @routes.put("/api/admin/canned/{canned_id}")
 async def change_canned(request: web.Request) -> web.Response:
-    await supervisor(request)
+    me = await supervisor(request)
     canned_id = _canned_id(request)
     body = await Body.read(request, ("title", "text"), MAX_CANNED_BODY)
     if not body.has("title") and not body.has("text"):
@@ -93,14 +97,20 @@ async def change_canned(request: web.Request) -> web.Response:
     row = await request.app[DATABASE].canned.update(canned_id, title=title, text=text)
     if row is None:
         raise ApiError(404, "not_found")
+    changed = " and ".join(name for name, value in (("title", title), ("text", text)) if value)
+    await record(
+        request.app, me.username, "canned.change", f"canned response {row.id}: {changed} changed"
+    )
     return web.json_response(_view(row))
 
 
 @routes.delete("/api/admin/canned/{canned_id}")
 async def remove_canned(request: web.Request) -> web.Response:
-    await supervisor(request)
-    if not await request.app[DATABASE].canned.remove(_canned_id(request)):
+    me = await supervisor(request)
+    canned_id = _canned_id(request)
+    if not await request.app[DATABASE].canned.remove(canned_id):
         raise ApiError(404, "not_found")
+    await record(request.app, me.username, "canned.remove", f"canned response {canned_id} removed")
     return web.Response(status=204)
 
 
@@ -108,14 +118,14 @@ async def remove_canned(request: web.Request) -> web.Response:
 async def staff_settings(request: web.Request) -> web.Response:
     await signed_in(request)
     config = request.app[CONFIG]
-    service = request.app[SERVICE]
+    service = request.app[SERVICE]  # the live settings: they change at run time
     return web.json_response(
         {
-            "outcomes": list(config.outcomes),
+            "outcomes": list(service.outcomes),
             "wrap_up_s": config.wrap_up_s,  # the pause after each chat; 0 = none
             "offer_timeout_s": config.offer_timeout_s,
             "max_capacity": config.max_capacity,
             "session_idle_s": config.session_idle_s,
-            "languages": [{"code": code, "name": service.name(code)} for code in config.languages],
+            "languages": [{"code": code, "name": service.name(code)} for code in service.queues],
         }
     )

@@ -384,3 +384,27 @@ def test_longest_wait_counts_seekers_handed_back_to_the_front() -> None:
     queue = h.sb._queues["en"]
     assert [s.token for s in queue] == [seeker.token, newcomer.token]
     assert queue.longest_wait_s(h.now) == 100
+
+
+def test_a_counsellor_taken_off_duty_hands_everything_back_at_once() -> None:
+    """Disabled: the pending offer and the open chat go back to the front of the queue
+    now, not after a grace period for someone who cannot come back."""
+    h = Harness(languages=("en",), max_capacity=2)
+    gone = h.counsellor(("en",), username="gone", available=True, capacity=2)
+    first = h.seeker("en")
+    chat_id = gone.take(first.effects)
+    second = h.seeker("en")
+    gone.offer_in(second.effects)
+    h.sb.counsellor_help(gone.live_conn, True, h.now)
+    effects = h.sb.counsellor_removed(gone.id, h.now)
+    assert gone.id not in h.sb.counsellor_ids()
+    assert h.sb.help_requests() == []
+    assert h.sb.waiting_by_language() == {"en": 2}
+    reasons = [e.summary.end_reason for e in effects if isinstance(e, RecordChat)]
+    assert reasons == ["counsellor_lost"]
+    assert chat_id not in h.sb._chats
+    # A colleague gets the seeker whose chat ended first: they were at the front.
+    colleague = h.counsellor(("en",), username="colleague", available=True)
+    offer = colleague.offer_in(colleague.effects)
+    assert h.sb._chats[offer.chat_id].seeker.token == first.token
+    assert h.sb.counsellor_removed(gone.id, h.now) == []  # once only

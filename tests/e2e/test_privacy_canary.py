@@ -17,6 +17,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import aiohttp
@@ -33,6 +34,7 @@ CANARY = "CANARYq7Zx3Lw9Pv"
 SEEKER_AGENT = "SeekerAgentZq81/3.3"
 STAFF_AGENT = "StaffAgentWm27/4.4"
 PASSWORD = "canary test password"
+METRICS_TOKEN = "metrics-token-for-the-canary-test"
 
 
 def _env(data_dir: Path) -> dict[str, str]:
@@ -43,6 +45,8 @@ def _env(data_dir: Path) -> dict[str, str]:
         HELPLINE_PASSWORD_COST="min",
         HELPLINE_KDF_ITERATIONS="1000",
         HELPLINE_LANGUAGES="en,de",
+        HELPLINE_METRICS_TOKEN=METRICS_TOKEN,
+        HELPLINE_STATS_ROLLUP_S="1",  # the hourly counts are written while the test runs
         PYTHONASYNCIODEBUG="1",
     )
     return env
@@ -213,6 +217,75 @@ async def _seeker_page(http: str, ticket: str) -> None:
                 assert response.status in (204, 400), response.status
 
 
+async def _administration(http: str) -> None:
+    """A supervisor's administration from the client's address: reading staff, service
+    and audit log, changing a queue and the settings, creating, disabling and resetting
+    an account, and refused requests carrying the canary (a queue code, a setup token)."""
+    connector = aiohttp.TCPConnector(local_addr=(CLIENT_ADDRESS, 0))
+    async with aiohttp.ClientSession(
+        connector=connector, headers={"User-Agent": STAFF_AGENT, "Origin": http}
+    ) as session:
+        keys = await _derive(session, http, "supervisor1", PASSWORD)
+        async with session.post(
+            f"{http}/api/login",
+            json={"username": "supervisor1", "secret": b64u_encode(keys.login_secret)},
+        ) as response:
+            assert response.status == 200
+            cookie = response.cookies["helpline_session"].value
+            csrf = (await response.json())["csrf"]
+        session.headers.update({"Cookie": f"helpline_session={cookie}", "X-CSRF-Token": csrf})
+        for path in ("/api/admin/staff", "/api/admin/service", "/api/admin/audit"):
+            async with session.get(http + path) as response:
+                assert response.status == 200, path
+        salt = secrets.token_bytes(16)
+        new = {
+            "salt": b64u_encode(salt),
+            "secret": b64u_encode(derive_password_keys(PASSWORD, salt, 1000).login_secret),
+            "iterations": 1000,
+        }
+        calls = [
+            ("PUT", "/api/admin/service/queues/de", {"hours": {"mon": [["09:00", "17:00"]]}}, 200),
+            ("PUT", f"/api/admin/service/queues/{CANARY}", {}, 400),
+            ("PUT", "/api/admin/service/settings", {"transcripts": True}, 200),
+            ("PUT", "/api/admin/service/settings", {"time_zone": CANARY}, 400),
+            ("POST", "/api/admin/staff", {"username": "counsellor2", "role": "counsellor",
+                                          "languages": ["de"], "capacity": 1, **new}, 201),
+            ("POST", "/api/admin/staff/3", {"disabled": True}, 200),
+            ("POST", "/api/admin/staff/3/password", new, 200),
+            ("POST", "/api/setup", {"token": CANARY, "username": "x", **new}, 409),
+        ]  # fmt: skip
+        for method, path, body, status in calls:
+            async with session.request(method, http + path, json=body) as response:
+                assert response.status == status, (path, await response.text())
+        await _supervision(session, http)
+
+
+async def _supervision(session: aiohttp.ClientSession, http: str) -> None:
+    """What a supervisor reads: the dashboard and its event stream, the history and
+    its CSV (refused: too little data, or a refused language carrying the canary), and
+    the metrics with their token."""
+    await asyncio.sleep(1.5)  # the roll-up (every second here) counts the chat first
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    reads = [
+        ("/api/admin/dashboard", (200,)),
+        (f"/api/admin/history?period=day&date={today}", (200,)),
+        (f"/api/admin/history?period=week&date={today}&language={CANARY}", (400,)),
+        (f"/api/admin/history.csv?from={today}&to={today}", (200, 422)),
+    ]
+    for path, statuses in reads:
+        async with session.get(http + path) as response:
+            assert response.status in statuses, (path, await response.text())
+            await response.read()
+    async with session.get(f"{http}/api/admin/dashboard/events") as response:
+        assert response.status == 200
+        first = await asyncio.wait_for(response.content.readuntil(b"\n\n"), 10)
+        assert b"event: dashboard" in first
+    headers = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    async with session.get(f"{http}/metrics", headers=headers) as response:
+        assert response.status == 200
+        assert b"helpline_queue_waiting" in await response.read()
+
+
 def _files(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
@@ -239,6 +312,11 @@ async def test_nothing_identifying_is_written(tmp_path: Path) -> None:
          "--role", "counsellor", "--languages", "en", "--capacity", "2", "--password-stdin"],
         input=PASSWORD.encode(), env=env, check=True, capture_output=True, cwd=tmp_path,
     )  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "helpline", "account", "add", "--username", "supervisor1",
+         "--role", "supervisor", "--password-stdin"],
+        input=PASSWORD.encode(), env=env, check=True, capture_output=True, cwd=tmp_path,
+    )  # fmt: skip
     port = free_port()
     out_path, err_path = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
     with out_path.open("wb") as out, err_path.open("wb") as err:
@@ -250,6 +328,7 @@ async def test_nothing_identifying_is_written(tmp_path: Path) -> None:
             http, ws_base = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}"
             await _wait_healthy(http, process)
             await _chat(http, ws_base)
+            await _administration(http)
             await asyncio.sleep(0.5)  # let the statistics row reach the database
             # While the server runs, SQLite's WAL (or journal) holds recent writes: read it now.
             running = _files(data_dir)

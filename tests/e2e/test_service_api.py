@@ -105,6 +105,7 @@ async def test_without_a_service_file_every_queue_is_open(server_factory: Server
                 "opens_at": None,
                 "closes_at": None,
                 "closed_message": None,
+                "fallback": None,
                 "resources": [],
             }
             for code, name in (("en", "English"), ("de", "Deutsch"), ("fr", "Français"))
@@ -136,6 +137,7 @@ async def test_hours_resources_and_closed_queues(
         "opens_at": None,
         "closes_at": None,
         "closed_message": None,
+        "fallback": None,
         "resources": [
             {
                 "title": "Samaritans",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 import pytest
@@ -131,3 +132,29 @@ async def test_a_bad_language_code_is_refused(database: Database) -> None:
     with pytest.raises(StoreError):
         await add(database, languages=("en,de",))
     assert await database.accounts.count() == 0
+
+
+async def test_the_last_enabled_supervisor_stays(database: Database) -> None:
+    """Two supervisors demoting or disabling each other at the same moment: one change
+    is made, the other refused, and one enabled supervisor is always left."""
+    first = await database.accounts.create("ann", Role.SUPERVISOR, (), 1, "$argon2id$x")
+    second = await database.accounts.create("ben", Role.SUPERVISOR, (), 1, "$argon2id$x")
+    results = await asyncio.gather(
+        database.accounts.update(first.id, role=Role.COUNSELLOR, languages=("en",)),
+        database.accounts.set_disabled(second.id, True),
+        return_exceptions=True,
+    )
+    refused = [r for r in results if isinstance(r, StoreError)]
+    assert len(refused) == 1, results
+    assert refused[0].code == "last_supervisor"
+    left = [
+        a for a in await database.accounts.list() if a.role is Role.SUPERVISOR and not a.disabled
+    ]
+    assert len(left) == 1
+    # The one left can be neither demoted nor disabled; other changes still work.
+    with pytest.raises(StoreError) as demoted:
+        await database.accounts.update(left[0].id, role=Role.COUNSELLOR, languages=("en",))
+    assert demoted.value.code == "last_supervisor"
+    with pytest.raises(StoreError):
+        await database.accounts.set_disabled(left[0].id, True)
+    assert (await database.accounts.update(left[0].id, capacity=2)).capacity == 2

@@ -3,6 +3,7 @@
 - ``stats_hourly``: counts per UTC hour, queue language, metric and bucket,
   folded in from ``chat_stats`` rows (which are deleted after the retention).
 - ``admin_audit``: who did what in the administration, and when.
+- ``chat_stats`` on SQLite: ids never reused (AUTOINCREMENT).
 
 Revision ID: 0005
 Revises: 0004
@@ -23,6 +24,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        # AUTOINCREMENT, so that ids are never reused once rows are deleted (the hourly
+        # roll-up counts rows above a watermark id). SQLite cannot add it in place: the
+        # table is copied into a new one (PostgreSQL's sequence never reuses ids).
+        with op.batch_alter_table(
+            "chat_stats", recreate="always", table_kwargs={"sqlite_autoincrement": True}
+        ):
+            pass
     op.create_table(
         "stats_hourly",
         sa.Column("hour", sa.BigInteger(), nullable=False),
@@ -49,3 +58,8 @@ def downgrade() -> None:
     op.drop_index("ix_admin_audit_at", table_name="admin_audit")
     op.drop_table("admin_audit")
     op.drop_table("stats_hourly")
+    if op.get_bind().dialect.name == "sqlite":
+        with op.batch_alter_table(
+            "chat_stats", recreate="always", table_kwargs={"sqlite_autoincrement": False}
+        ):
+            pass
