@@ -33,6 +33,7 @@ export class HeaderView {
   /** The account: languages (checkboxes) and capacity (1..account capacity). */
   account(me) {
     setText($('me'), me.username);
+    $('supervisor-link').hidden = me.role !== 'supervisor';
     const box = $('languages');
     for (const old of box.querySelectorAll('label')) old.remove();
     for (const code of me.languages ?? []) {

@@ -20,6 +20,11 @@ The counsellor workspace (:data:`STAFF_PATHS`) is never framed; its policy,
 :func:`staff_csp`, names the server's own ``ws:``/``wss:`` origin in
 ``connect-src`` as well, for browsers whose ``'self'`` does not cover
 WebSockets yet, and lets it show images of its own origin (the TOTP QR code).
+The supervisors' page (``/staff/supervisor``) and the first-start page
+(``/staff/setup``) open no WebSocket: they get every other response's policy
+(``connect-src 'self'`` covers the dashboard's Server-Sent Events), never framed,
+no inline script or style (the dashboard's chart is SVG drawn with DOM calls and
+styled by classes from the style sheet).
 """
 
 from __future__ import annotations

@@ -16,12 +16,21 @@ runs exactly the files this server read (modules through
 page's own origin: the same page works on an onion address.
 
 The counsellor workspace is served the same way at ``/staff/`` from the
-checkout's top-level ``counsellor_ui/`` (``index.html``, ``staff.css``,
+checkout's top-level ``counsellor_ui/`` (``index.html``, ``*.css``,
 ``js/*.mjs``, ``locales/*.json``; its files under ``/static/staff/``). It is
 not a Python package: like ``node_modules``, it is found next to ``crypto/``,
 which an editable install (``pip install -e .``, what ``make setup`` does)
 leaves in the checkout. Without it the server starts all the same, with a
 warning, and ``/staff/`` answers 404.
+
+Two more pages come from ``counsellor_ui/`` the same way, each served only when
+its HTML and entry module exist: the supervisors' page at ``/staff/supervisor``
+(``supervisor.html``, entry ``js/supervisor.mjs``) and the first-start page at
+``/staff/setup`` (``setup.html``, entry ``js/setup.mjs``; the one-time token
+travels in the URL's fragment, which no request line carries). They preload the
+browser crypto and the workspace's modules, like ``/staff/``, so that every
+module they may import is checked against its hash; the supervisors' page also
+names ``admin.css`` (the administration panels' refinements) when it exists.
 """
 
 from __future__ import annotations
@@ -54,16 +63,40 @@ ENTRY_URL = "/static/seeker/js/app.mjs"
 STYLE_URL = "/static/seeker/seeker.css"
 STAFF_ENTRY_URL = "/static/staff/js/app.mjs"
 STAFF_STYLE_URL = "/static/staff/staff.css"
+SUPERVISOR_ENTRY_URL = "/static/staff/js/supervisor.mjs"
+#: The administration panels' refinements (counsellor_ui/admin.css), on the supervisors' page.
+ADMIN_STYLE_URL = "/static/staff/admin.css"
+SETUP_ENTRY_URL = "/static/staff/js/setup.mjs"
 #: The modules of the seeker page the workspace imports too.
 SHARED_URLS = ("/static/seeker/js/delivery.mjs", "/static/seeker/js/link.mjs")
 #: The HTML pages, by URL path (each in the bundle when it exists).
-PAGES = ("/", "/staff/")
+PAGES = ("/", "/staff/", "/staff/supervisor", "/staff/setup")
 # Test and benchmark helpers stay out of what browsers get.
 NOT_SERVED = ("bench.mjs", "negative.mjs")
 
 STATIC_FILES = web.AppKey("static_files", dict)
 SEEKER_HTML = web.AppKey("seeker_html", bytes)
 STAFF_HTML = web.AppKey("staff_html", bytes)  # empty: no counsellor_ui/ in this checkout
+#: The pages of counsellor_ui/ besides the workspace that this checkout has, by path.
+OTHER_HTML = web.AppKey("other_staff_html", dict)
+
+
+@dataclass(frozen=True, slots=True)
+class StaffPage:
+    """A page of ``counsellor_ui/`` besides the workspace: its HTML file and entry."""
+
+    path: str
+    html: str
+    entry_url: str
+    #: Style sheets after staff.css, each named when the checkout has it.
+    extra_styles: tuple[str, ...] = ()
+
+
+SUPERVISOR_PAGE = StaffPage(
+    "/staff/supervisor", "supervisor.html", SUPERVISOR_ENTRY_URL, (ADMIN_STYLE_URL,)
+)
+SETUP_PAGE = StaffPage("/staff/setup", "setup.html", SETUP_ENTRY_URL)
+OTHER_PAGES = (SUPERVISOR_PAGE, SETUP_PAGE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +139,8 @@ def _collect_staff(root: Path) -> dict[str, StaticFile]:
         log.warning("%s/index.html or js/app.mjs is missing: /staff/ is not served", root)
         return {}
     files: dict[str, StaticFile] = {}
-    if (root / "staff.css").is_file():
-        files[STAFF_STYLE_URL] = _load(root / "staff.css", CSS_TYPE)
+    for path in sorted(root.glob("*.css")):  # staff.css, and admin.css for the supervisors
+        files[f"/static/staff/{path.name}"] = _load(path, CSS_TYPE)
     for path in sorted((root / "js").glob("*.mjs")):
         if not path.name.endswith(".test.mjs") and path.name not in NOT_SERVED:
             files[f"/static/staff/js/{path.name}"] = _load(path, JS_TYPE)
@@ -121,6 +154,7 @@ def _page_html(
     files: dict[str, StaticFile],
     *,
     style_url: str,
+    extra_styles: tuple[str, ...] = (),
     entry_url: str,
     modules: list[str],
     name: str,
@@ -133,10 +167,9 @@ def _page_html(
     checked too.
     """
     tags = []
-    if style_url in files:
-        tags.append(
-            f'<link rel="stylesheet" href="{style_url}" integrity="{files[style_url].integrity}">'
-        )
+    for url in (style_url, *extra_styles):
+        if url in files:
+            tags.append(f'<link rel="stylesheet" href="{url}" integrity="{files[url].integrity}">')
     if NACL_URL in files:
         tags.append(f'<script src="{NACL_URL}" integrity="{files[NACL_URL].integrity}"></script>')
     for url in modules:
@@ -187,14 +220,47 @@ def staff_html(files: dict[str, StaticFile]) -> bytes | None:
     )
 
 
+def other_staff_html(files: dict[str, StaticFile], page: StaffPage) -> bytes | None:
+    """The HTML of a page of ``counsellor_ui/`` besides the workspace (None when its
+    HTML or entry module is not in this checkout): the crypto and the workspace's
+    modules preloaded (the seeker page's are not used there)."""
+    source = COUNSELLOR_UI / page.html
+    if page.entry_url not in files or not source.is_file():
+        return None
+    return _page_html(
+        source.read_text(encoding="utf-8"),
+        files,
+        style_url=STAFF_STYLE_URL,
+        extra_styles=page.extra_styles,
+        entry_url=page.entry_url,
+        modules=_modules(files, "/static/crypto/", "/static/staff/"),
+        name=f"counsellor_ui/{page.html}",
+    )
+
+
+def other_pages(files: dict[str, StaticFile]) -> dict[str, bytes]:
+    """URL path → HTML of each of :data:`OTHER_PAGES` this checkout has (none without
+    the workspace)."""
+    if STAFF_ENTRY_URL not in files:
+        return {}
+    pages = {}
+    for page in OTHER_PAGES:
+        html = other_staff_html(files, page)
+        if html is not None:
+            pages[page.path] = html
+    return pages
+
+
 def bundle(files: dict[str, StaticFile]) -> dict[str, bytes]:
     """Everything a browser gets from this release, by URL path: the pages' HTML at
-    ``/`` and ``/staff/`` and every static file (what :func:`bundle_digest` covers)."""
+    ``/``, ``/staff/``, ``/staff/supervisor`` and ``/staff/setup`` and every static
+    file (what :func:`bundle_digest` covers)."""
     contents = {path: found.body for path, found in files.items()}
     contents["/"] = seeker_html(files)
     staff = staff_html(files)
     if staff is not None:
         contents["/staff/"] = staff
+    contents.update(other_pages(files))
     return contents
 
 
@@ -230,6 +296,16 @@ async def staff_page(request: web.Request) -> web.Response:
     )
 
 
+async def other_page(request: web.Request) -> web.Response:
+    """``/staff/supervisor`` or ``/staff/setup``: like the workspace's page."""
+    body: bytes | None = request.app[OTHER_HTML].get(request.path)
+    if body is None:
+        raise web.HTTPNotFound()
+    return web.Response(
+        body=body, content_type=HTML_TYPE, charset="utf-8", headers={"Cache-Control": "no-store"}
+    )
+
+
 async def staff_redirect(request: web.Request) -> web.Response:
     raise web.HTTPFound("/staff/")
 
@@ -256,6 +332,7 @@ def setup(app: web.Application) -> None:
     app[STATIC_FILES] = files
     app[SEEKER_HTML] = seeker_html(files)
     app[STAFF_HTML] = staff_html(files) or b""
+    app[OTHER_HTML] = other_pages(files)
     app.router.add_get("/", seeker_page)
     app.router.add_get("/static/manifest.json", manifest)
     app.router.add_get("/static/crypto/{name}", serve_file)
@@ -265,6 +342,8 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/static/seeker/locales/{name}", serve_file)
     app.router.add_get("/staff", staff_redirect)
     app.router.add_get("/staff/", staff_page)
+    for page in OTHER_PAGES:
+        app.router.add_get(page.path, other_page)
     app.router.add_get("/static/staff/{name}", serve_file)
     app.router.add_get("/static/staff/js/{name}", serve_file)
     app.router.add_get("/static/staff/locales/{name}", serve_file)

@@ -534,3 +534,37 @@ async def test_ending_offline_past_the_grace_period_stays_ended(
     await expect(page.locator("main")).to_have_attribute("data-state", "ended")
     await expect(page.locator("#ended-reason")).to_contain_text("You have ended the chat")
     assert server.hub.switchboard.waiting_count() == 0
+
+
+async def test_the_queue_fallback_is_shown_and_can_be_declined(
+    server_factory: ServerFactory, tmp_path: Path, new_page: PageFactory
+) -> None:
+    """The operator gave German a fallback (English): the page preselects it, so the
+    seeker sees it; choosing "no other language" means none, not the queue's."""
+    service = write_service_file(tmp_path / "service.json", queues={"de": {"fallback": "en"}})
+    server = await server_factory(service_file=service)
+    page = await open_page(new_page, server.http)
+    await page.select_option("#language", "de")
+    await expect(page.locator("#fallback")).to_have_value("en")
+    await page.select_option("#fallback", "")
+    await page.click("#start")
+    await expect(page.locator("main")).to_have_attribute("data-state", "waiting")
+    seeker = await _only_seeker(server)
+    assert (seeker.language, seeker.fallback) == ("de", None)
+    # Left as it was, the queue's fallback applies.
+    second = await open_page(new_page, server.http)
+    await second.select_option("#language", "de")
+    await second.click("#start")
+    await expect(second.locator("main")).to_have_attribute("data-state", "waiting")
+    fallbacks = {s.fallback for s in server.hub.switchboard._seekers.values()}
+    assert fallbacks == {None, "en"}
+
+
+async def _only_seeker(server: RunningServer) -> Any:
+    for _ in range(100):
+        seekers = list(server.hub.switchboard._seekers.values())
+        if seekers:
+            assert len(seekers) == 1
+            return seekers[0]
+        await asyncio.sleep(0.05)
+    raise AssertionError("no seeker joined")

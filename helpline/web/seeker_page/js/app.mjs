@@ -40,6 +40,9 @@ const page = {
   catalogue: null,
   language: null,
   fallback: null,
+  // Whether the seeker chose the fallback themselves; until then the menu shows the
+  // queue's own (the operator's choice, GET /api/service `fallback`).
+  fallbackChosen: false,
   link: null,
   token: null,
   chat: null,
@@ -141,9 +144,10 @@ function fillLanguageSelects() {
   }
   const fallback = $('fallback');
   fallback.replaceChildren(new Option(t('fallback_none'), ''));
+  const chosen = page.fallbackChosen ? page.fallback : (queueInfo(page.language)?.fallback ?? null);
   for (const queue of page.service.languages) {
     if (queue.code === page.language) continue;
-    const option = new Option(queueName(queue), queue.code, false, queue.code === page.fallback);
+    const option = new Option(queueName(queue), queue.code, false, queue.code === chosen);
     option.lang = queue.code;
     fallback.append(option);
   }
@@ -565,7 +569,10 @@ async function start(event) {
   page.queue = null;
   page.waitingNote = null;
   page.ticket = null;
-  connect({ v: 1, type: 'join', language: page.language, fallback_language: page.fallback });
+  // "No other language" where the queue has a fallback of its own is said as the
+  // queue's own code: null would let the server add the queue's fallback (§2.1).
+  const none = queueInfo(page.language)?.fallback ? page.language : null;
+  connect({ v: 1, type: 'join', language: page.language, fallback_language: page.fallback ?? none });
   show('waiting');
 }
 
@@ -682,6 +689,7 @@ function bindEvents() {
   });
   $('fallback').addEventListener('change', () => {
     page.fallback = $('fallback').value || null;
+    page.fallbackChosen = true;
   });
   $('ui-language').addEventListener('change', () => setInterfaceLanguage($('ui-language').value));
   $('leave-queue').addEventListener('click', leaveQueue);
