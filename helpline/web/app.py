@@ -140,6 +140,7 @@ def create_app(config: Config) -> web.Application:
     app[SERVICE] = service
     app[PAGE_CSP] = page_csp(service)
     app[SERVICE_ANSWER] = service_api.ServiceAnswer(service, service_api.ui_languages())
+    app[history_api.HISTORY_BUILDS] = asyncio.Semaphore(1)
     app.cleanup_ctx.append(_database_ctx)
     app.cleanup_ctx.append(_service_ctx)
     app.cleanup_ctx.append(_trust_ctx)

@@ -48,6 +48,12 @@ from helpline.web.keys import CONFIG, DATABASE, SERVICE
 
 routes = web.RouteTableDef()
 
+#: One history table is built at a time in each process: a build is seconds of Python
+#: in a worker thread, which shares the interpreter lock with the event loop that
+#: relays chats, so supervisors asking at once wait for each other rather than slow
+#: every chat down together.
+HISTORY_BUILDS = web.AppKey("history_builds", asyncio.Semaphore)
+
 MAX_RANGE_DAYS = 366
 #: What a hidden count is in the CSV ("[c]", confidential, as many statistics offices
 #: write it): unlike an empty field, a spreadsheet never adds it up as a zero.
@@ -234,7 +240,8 @@ async def history(request: web.Request) -> web.Response:
         "wait_buckets": list(WAIT_BUCKET_NAMES),
     }
     # Up to seconds of work for a long range: off the event loop, which relays chats.
-    body = await asyncio.to_thread(_history_body, counts, period)
+    async with request.app[HISTORY_BUILDS]:
+        body = await asyncio.to_thread(_history_body, counts, period)
     return web.json_response({**head, **body}, headers=_NO_STORE)
 
 
@@ -266,9 +273,10 @@ async def history_csv(request: web.Request) -> web.Response:
     if requests < counts.min_count:
         raise ApiError(422, "too_little_data", min_count=counts.min_count)
     languages = counts.shown_languages()
-    text = await asyncio.to_thread(
-        lambda: _csv(counts.by_day(), counts.feedback_table(), languages)
-    )
+    async with request.app[HISTORY_BUILDS]:
+        text = await asyncio.to_thread(
+            lambda: _csv(counts.by_day(), counts.feedback_table(), languages)
+        )
     name = f"helpline-{first.isoformat()}-{last.isoformat()}.csv"
     return web.Response(
         body=text.encode("utf-8"),
