@@ -21,8 +21,10 @@ checks apply to both; a :class:`SettingError` names the field and the problem.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,7 +32,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from helpline.config import Config
 from helpline.core.hours import WEEKDAYS, OpeningHours, Period
@@ -174,8 +176,9 @@ def parse_service(
 ) -> Service:
     """The service settings from a parsed JSON document.
 
-    A service file (``stored`` False) may only configure the queues of
-    ``languages`` (``HELPLINE_LANGUAGES``), which come in that order. The document
+    A service file (``stored`` False) configures the queues of ``languages``
+    (``HELPLINE_LANGUAGES``), which come first in that order, and may add queues
+    under other accepted language tags in normal form after them. The document
     in the database (``stored``) holds every queue, in its own order, under any
     accepted language tag in normal form (:mod:`helpline.langtag`); a code of
     ``languages`` it lacks is added at the end, open all the time. ``outcomes``
@@ -205,15 +208,17 @@ def parse_service(
     if len(given) > MAX_QUEUES:
         raise _bad("queues", f"at most {MAX_QUEUES} queues")
     for code in given:
-        if stored:
-            if code not in languages and not is_tag(code):
-                raise _bad(f"queues.{code[:32]}", "not a language code in normal form")
-        elif code not in languages:
+        if code not in languages and not is_tag(code):
             raise _bad(
                 f"queues.{code[:32]}",
-                f"not a configured language queue (HELPLINE_LANGUAGES is {','.join(languages)})",
+                "neither a configured language queue "
+                f"(HELPLINE_LANGUAGES is {','.join(languages)}) "
+                "nor a language code in normal form (lower case, such as pt-br)",
             )
-    order = [*given, *(c for c in languages if c not in given)] if stored else list(languages)
+    if stored:
+        order = [*given, *(c for c in languages if c not in given)]
+    else:  # a file may add queues too (what `service show` prints is a service file)
+        order = [*languages, *(c for c in given if c not in languages)]
     queues = {
         code: _queue(given[code], f"queues.{code}", zone)
         if code in given
@@ -304,7 +309,7 @@ def _queue(value: object, where: str, zone: ZoneInfo) -> QueueSettings:
         hours=hours,
         name=_optional_text(obj.get("name"), f"{where}.name", MAX_NAME),
         closed_message=_optional_text(
-            obj.get("closed_message"), f"{where}.closed_message", MAX_TEXT
+            obj.get("closed_message"), f"{where}.closed_message", MAX_TEXT, lines=True
         ),
         resources=tuple(_resource(r, f"{where}.resources[{i}]") for i, r in enumerate(resources)),
         fallback=fallback,
@@ -372,7 +377,7 @@ def _resource(value: object, where: str) -> Resource:
     url = obj.get("url")
     return Resource(
         title=_text(obj.get("title"), f"{where}.title", MAX_TITLE),
-        text=_text(obj.get("text", ""), f"{where}.text", MAX_TEXT, empty=True),
+        text=_text(obj.get("text", ""), f"{where}.text", MAX_TEXT, empty=True, lines=True),
         url=None if url is None else _url(url, f"{where}.url"),
         phone=_optional_text(obj.get("phone"), f"{where}.phone", MAX_PHONE),
     )
@@ -381,10 +386,23 @@ def _resource(value: object, where: str) -> Resource:
 def _time_zone(value: object, where: str) -> ZoneInfo:
     if not isinstance(value, str) or not value:
         raise _bad(where, 'must be an IANA time zone name such as "Europe/Amsterdam"')
+    if value in _NOT_ZONES or value not in _zone_names():
+        raise _bad(where, f"unknown time zone {value[:64]!r}")
     try:
         return ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
         raise _bad(where, f"unknown time zone {value[:64]!r}") from None
+
+
+#: Names in the time zone database that are not places: the host's own zone (which
+#: differs from one machine to the next) and placeholders.
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    """The IANA names the time zone database knows (read once: a directory walk)."""
+    return frozenset(available_timezones())
 
 
 def _url(value: object, where: str) -> str:
@@ -449,15 +467,43 @@ def _bool(value: object, where: str) -> bool:
     return value
 
 
-def _text(value: object, where: str, max_length: int, *, empty: bool = False) -> str:
+def _text(
+    value: object, where: str, max_length: int, *, empty: bool = False, lines: bool = False
+) -> str:
     if not isinstance(value, str) or len(value) > max_length or (not value and not empty):
         raise _bad(where, f"must be a string of at most {max_length} characters")
-    return value
+    return _plain(value, where, lines=lines)
 
 
-def _optional_text(value: object, where: str, max_length: int) -> str | None:
+def _optional_text(
+    value: object, where: str, max_length: int, *, lines: bool = False
+) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not 0 < len(value) <= max_length:
         raise _bad(where, f"must be null or a string of at most {max_length} characters")
+    return _plain(value, where, lines=lines)
+
+
+#: Format characters a text may hold: the zero-width non-joiner and joiner, which
+#: Persian, Arabic and Indic scripts need to be written correctly.
+_JOINERS = "\u200c\u200d"
+
+
+def _plain(value: str, where: str, *, lines: bool) -> str:
+    """``value`` if it is text a seeker's page may show as it is: valid Unicode (no lone
+    surrogate, which JSON allows), no control characters but (with ``lines``) line
+    breaks and tabs, and no invisible format characters (bidi overrides, isolates,
+    zero-width spaces) but the joiners: a name must not reorder or hide itself."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _bad(where, "must be valid Unicode text") from None
+    for c in value:
+        category = unicodedata.category(c)
+        if (category == "Cc" and not (lines and c in "\n\t")) or (
+            category == "Cf" and c not in _JOINERS
+        ):
+            breaks = "" if lines else ", line breaks"
+            raise _bad(where, f"must not contain control characters{breaks} or bidi controls")
     return value

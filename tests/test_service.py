@@ -142,6 +142,8 @@ def queue(**fields: Any) -> dict[str, Any]:
     [
         (bad(time_zone="Mars/Olympus"), "time_zone"),
         (bad(time_zone="../../etc/passwd"), "time_zone"),
+        (bad(time_zone="localtime"), "time_zone"),  # the host's zone, not a place
+        (bad(time_zone="Factory"), "time_zone"),
         (bad(time_zone=1), "time_zone"),
         (bad(quick_exit_url="javascript:alert(1)"), "quick_exit_url"),
         (bad(quick_exit_url="ftp://example.org"), "quick_exit_url"),
@@ -158,7 +160,7 @@ def queue(**fields: Any) -> dict[str, Any]:
         (bad(embed_origins=["https://a.example:99999"]), "embed_origins[0]"),
         (bad(embed_origins=["*"]), "embed_origins[0]"),
         (bad(colour="red"), "colour"),
-        ({"queues": {"xx": {}}}, "queues.xx"),
+        ({"queues": {"XX": {}}}, "queues.XX"),
         ({"queues": []}, "queues"),
         (queue(nmae="typo"), "queues.en.nmae"),
         (queue(name=""), "queues.en.name"),
@@ -196,10 +198,45 @@ def test_bad_settings_are_config_errors_naming_the_field(obj: dict[str, Any], fi
 
 def test_a_queue_not_in_the_languages_names_the_configured_ones() -> None:
     with pytest.raises(ConfigError, match="HELPLINE_LANGUAGES is en,de,nl"):
-        parse_service({"queues": {"sv": {}}}, LANGS)
+        parse_service({"queues": {"SV": {}}}, LANGS)
+
+
+def test_a_file_may_add_queues_after_the_configured_ones() -> None:
+    """What `helpline service show` prints, queues added by supervisors included, is a
+    service file the server starts with."""
+    service = parse_service({"queues": {"pt-br": {"name": "Português"}, "de": {}}}, LANGS)
+    assert list(service.queues) == [*LANGS, "pt-br"]
+    assert service.name("pt-br") == "Português"
 
 
 def test_null_hours_mean_always_open_and_empty_hours_always_closed() -> None:
     service = parse_service({"queues": {"en": {"hours": None}, "de": {"hours": {}}}}, LANGS)
     assert service.queue("en").hours.weekly is None
     assert service.queue("de").hours.weekly == ((),) * 7
+
+
+@pytest.mark.parametrize(
+    ("queue", "field"),
+    [
+        ({"name": "a\x07b"}, "queues.en.name"),
+        ({"name": "two\nlines"}, "queues.en.name"),
+        ({"name": "\u202eTest"}, "queues.en.name"),  # a right-to-left override
+        ({"name": "\ud800"}, "queues.en.name"),  # a lone surrogate, which JSON allows
+        ({"closed_message": "nul\x00"}, "queues.en.closed_message"),
+        ({"resources": [{"title": "zero\u200bwidth"}]}, "queues.en.resources[0].title"),
+    ],
+)
+def test_text_a_seeker_sees_has_no_hidden_characters(queue: dict[str, Any], field: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_service({"queues": {"en": queue}}, LANGS)
+    assert str(err.value).startswith(f"{field}:"), str(err.value)
+
+
+def test_joiners_line_breaks_and_right_to_left_text_are_fine() -> None:
+    queue = {
+        "name": "فارسی\u200cها",  # Persian needs the zero-width non-joiner
+        "closed_message": "Closed.\nIn an emergency call 112.\tThank you.",
+        "resources": [{"title": "עזרה", "text": "line one\nline two"}],
+    }
+    service = parse_service({"queues": {"en": queue}}, LANGS)
+    assert service.queues["en"].name == "فارسی\u200cها"

@@ -20,6 +20,7 @@ export const EVENTS_URL = '/api/admin/dashboard/events';
 /** Seconds before opening a new stream after the server refused one (then the last). */
 export const BACKOFF_S = [1, 2, 5, 10, 30];
 const CLOSED = 2; // EventSource.CLOSED
+const PAUSE_HIDDEN_MS = 30_000; // a tab hidden this long lets go of its stream
 const STATUS_ORDER = { available: 0, busy: 1, away: 2, offline: 3 };
 
 /** A `dashboard` or `series` message's JSON, or null when it is not an object. */
@@ -105,6 +106,12 @@ export class LiveFeed {
     this.source = null;
   }
 
+  /** Let go of the stream for now (a tab in the background); start() takes it up again. */
+  pause() {
+    this.stop();
+    this._setState('paused');
+  }
+
   _open() {
     this._timer = null;
     if (this._stopped) return;
@@ -184,12 +191,34 @@ export class DashboardView {
   start() {
     this.feed.start();
     this._ticker = setInterval(() => this.tick(), 1000);
+    this._onVisibility = () => this.visibility(document.hidden);
+    document.addEventListener('visibilitychange', this._onVisibility);
   }
 
   stop() {
     this.feed.stop();
     clearInterval(this._ticker);
     this._ticker = null;
+    clearTimeout(this._pauseTimer);
+    this._pauseTimer = null;
+    if (this._onVisibility) document.removeEventListener('visibilitychange', this._onVisibility);
+    this._onVisibility = null;
+  }
+
+  /**
+   * A browser opens at most six connections to one server over HTTP/1.1 (an onion
+   * address, most proxies), and each open dashboard holds one for its stream: a tab
+   * left in the background lets go of it after PAUSE_HIDDEN_MS, so that more tabs
+   * still load, and takes it up again (with the whole state) when shown.
+   */
+  visibility(hidden) {
+    clearTimeout(this._pauseTimer);
+    this._pauseTimer = null;
+    if (hidden) {
+      this._pauseTimer = setTimeout(() => this.feed.pause(), PAUSE_HIDDEN_MS);
+    } else if (this.feed.state === 'paused') {
+      this.feed.start();
+    }
   }
 
   /** Nothing of the shift stays on screen (signed out). */
@@ -224,7 +253,8 @@ export class DashboardView {
       this.onEnded();
       return;
     }
-    setText(node, state === 'live' ? T.live : state === 'connecting' ? T.connecting : T.reconnecting);
+    const text = { live: T.live, connecting: T.connecting, paused: T.paused }[state] ?? T.reconnecting;
+    setText(node, text);
     $('panel-dashboard').dataset.live = String(state === 'live');
   }
 

@@ -359,3 +359,19 @@ test('tab keys: arrows wrap around, Home and End, other keys do nothing', () => 
   assert.equal(nextIndex(0, 'ArrowRight', 0), null);
   assert.equal(tabName('tab-audit'), 'audit');
 });
+
+test('a paused stream lets go of its connection and starts afresh', () => {
+  const { f, seen } = feed();
+  f.start();
+  const first = FakeSource.made[0];
+  first.fire('open');
+  f.pause();
+  assert.ok(first.closed);
+  assert.equal(f.state, 'paused');
+  assert.deepEqual(seen.states, ['connecting', 'live', 'paused']);
+  first.fire('dashboard', { data: JSON.stringify(SNAPSHOT) }); // late: ignored
+  assert.equal(seen.dashboards.length, 0);
+  f.start();
+  assert.equal(FakeSource.made.length, 2);
+  assert.deepEqual(seen.states, ['connecting', 'live', 'paused', 'connecting']);
+});

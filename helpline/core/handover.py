@@ -67,6 +67,8 @@ CLOSE_NORMAL = 1000
 CLOSE_REPLACED = 4010
 TRANSFERRED = ChatEvent.TRANSFERRED.value  # counsellor 1's chat_ended reason, either transfer
 TRANSFER_FAILED = "transfer_failed"
+#: How a chat or a wait cut short by the server stopping is recorded (Switchboard.shutdown).
+SERVER_STOPPED = "server_stopped"
 BLOCKED_OUTCOME = "blocked"
 _SEEKER_ENDS = (ChatEvent.SEEKER_LEFT, ChatEvent.SEEKER_GONE)
 _WITHDRAW_REASONS = {

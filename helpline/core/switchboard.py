@@ -73,10 +73,13 @@ from helpline.core.handover import (
     BLOCKED_OUTCOME,
     CLOSE_NORMAL,
     CLOSE_REPLACED,
+    SERVER_STOPPED,
     accept_transfer,
     colleague,
     drop_seeker,
     end_active,
+    record,
+    record_abandoned,
     transfer,
     withdraw,
 )
@@ -382,6 +385,19 @@ class Switchboard:
         counsellor = self._counsellor_by_conn.pop(conn, None)
         if counsellor is not None:
             counsellor_lost(self, counsellor, now, out)
+        return out
+
+    def shutdown(self, now: float) -> list[Effect]:
+        """The server is stopping: a statistics row (``server_stopped``) for every seeker
+        still waiting or offered and every open chat, so that a restart leaves no request
+        uncounted in the history. Nothing else changes; the caller closes connections."""
+        out: list[Effect] = []
+        for seeker in self._seekers.values():
+            if seeker.state in (SeekerState.WAITING, SeekerState.OFFERED):
+                record_abandoned(seeker, SERVER_STOPPED, now, out)
+        for chat in self._chats.values():
+            if chat.state in (ChatState.ACTIVE, ChatState.TRANSFERRING):
+                record(chat, SERVER_STOPPED, now, out)
         return out
 
     def tick(self, now: float) -> list[Effect]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import os
 import time
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,11 @@ _ACCOUNT_COLUMNS = (
     staff_accounts.c.capacity,
     staff_accounts.c.disabled,
 )
+
+
+def fold_username(username: str) -> str:
+    """What two usernames are compared by: compatibility-normalised (NFKC), case-folded."""
+    return unicodedata.normalize("NFKC", username).casefold()
 
 
 def encode_languages(languages: Sequence[str]) -> str:
@@ -87,7 +93,9 @@ class AccountRepository:
         kdf_salt: bytes | None = None,
         kdf_iterations: int = DEFAULT_KDF_ITERATIONS,
     ) -> StaffAccount:
-        """Add an account; a taken username raises ``StoreError(code="duplicate_username")``.
+        """Add an account; a taken username raises ``StoreError(code="duplicate_username")``,
+        and so does one that differs from a taken one only in case or Unicode form
+        (``Anna``, ``ａｎｎａ`` and ``anna`` are one name to a person reading a list).
 
         ``password_hash`` is Argon2id of the login secret the client derives with
         ``kdf_salt`` and ``kdf_iterations``; without a salt a random one is
@@ -100,6 +108,11 @@ class AccountRepository:
             raise StoreError("bad key derivation parameters", code="bad_kdf")
         try:
             async with self._tx.begin(write=True) as conn:
+                taken = await conn.scalars(sa.select(staff_accounts.c.username))
+                if fold_username(username) in {fold_username(name) for name in taken}:
+                    raise StoreError(
+                        f"username {username!r} is already taken", code="duplicate_username"
+                    )
                 result = await conn.execute(
                     staff_accounts.insert()
                     .values(

@@ -148,8 +148,8 @@ async def put_settings(request: web.Request) -> web.Response:
             # Its own entry, even when other settings changed with it: who turned it on.
             state = "on" if new.transcripts else "off"
             return new, "service.transcripts", f"transcripts turned {state}" + _also(before, after)
-        changed = [k for k in after if after[k] != before[k]]
-        return new, "service.settings", f"{', '.join(changed) or 'nothing'} changed"
+        changed = [_change(k, before[k], after[k]) for k in after if after[k] != before[k]]
+        return new, "service.settings", "; ".join(changed) or "nothing changed"
 
     try:
         service = await request.app[LIVE].change(me.username, make)
@@ -161,3 +161,17 @@ async def put_settings(request: web.Request) -> web.Response:
 def _also(before: dict[str, object], after: dict[str, object]) -> str:
     others = [k for k in after if k != "transcripts" and after[k] != before[k]]
     return f"; also {', '.join(others)} changed" if others else ""
+
+
+def _change(name: str, before: object, after: object) -> str:
+    """One setting's change for the audit log, with both values: the settings are the
+    operator's (a time zone, an address, codes), never anything about a seeker."""
+    return f"{name} {_shown(before)} -> {_shown(after)}"
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)

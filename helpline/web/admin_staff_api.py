@@ -257,6 +257,7 @@ async def reset_password(request: web.Request) -> web.Response:
         target.id, password_hash, KdfParams(salt, iterations)
     )
     hub = request.app[HUB]
+    hub.hand_back(target.id)  # its key goes below: its open chats cannot go on
     hub.end_sessions(account_id=target.id)
     dropped = await request.app[TRUST].drop(target.id)
     hub.recheck_staff([target.id])

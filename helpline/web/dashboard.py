@@ -112,7 +112,8 @@ class Dashboard:
                     "p90_wait_s": f.p90_wait_s,
                     "answered": f.answered,
                     "abandoned": f.abandoned,
-                    "service_level": f.service_level,
+                    # 4 decimals, as the history answers it (0.6667, not 0.6666666666666666).
+                    "service_level": None if f.service_level is None else round(f.service_level, 4),
                     "active": f.active,
                     "available": f.available,
                     "busy": f.busy,

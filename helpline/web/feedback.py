@@ -30,13 +30,14 @@ Key = tuple[date, str, str]  # (UTC day, language, answer)
 
 
 class FeedbackTally:
-    __slots__ = ("_counts", "_database", "_flush_s", "_task")
+    __slots__ = ("_counts", "_database", "_flush_s", "_task", "_writing")
 
     def __init__(self, database: Database, flush_s: float) -> None:
         self._database = database
         self._flush_s = flush_s
         self._counts: Counter[Key] = Counter()
         self._task: asyncio.Task[None] | None = None
+        self._writing: asyncio.Future[None] | None = None
 
     @property
     def pending(self) -> int:
@@ -70,9 +71,16 @@ class FeedbackTally:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self._writing is not None:
+            await self._writing  # the write under way finishes first
+            self._writing = None
         await self.flush()
 
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self._flush_s)
-            await self.flush()
+            # Shielded from stop()'s cancellation: cut off inside its transaction, a
+            # write would lose the counts it took and could keep SQLite's write lock.
+            self._writing = asyncio.ensure_future(self.flush())
+            await asyncio.shield(self._writing)
+            self._writing = None

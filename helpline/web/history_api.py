@@ -86,7 +86,10 @@ def _language(request: web.Request) -> str | None:
         return None
     if len(raw) > 16 or not _LANGUAGE.fullmatch(raw):
         raise _bad("language", "language must be a queue's language code, for example en.")
-    return raw
+    code = raw.lower()  # queue codes are kept in lower case: pt-BR is the queue pt-br
+    if code not in request.app[SERVICE].queues:  # queues are never removed: none had chats
+        raise _bad("language", f"There is no queue {code}.")
+    return code
 
 
 @dataclass(frozen=True, slots=True)

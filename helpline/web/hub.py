@@ -174,6 +174,7 @@ class Hub:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        self.run(self.switchboard.shutdown(self.clock()))  # the rows of what was cut short
         await self._stats.flush()
 
     # -- connections ---------------------------------------------------------------
@@ -396,9 +397,11 @@ class Hub:
         if isinstance(frame, wire.Decline):
             return sb.counsellor_decline(conn, frame.chat_id, now)
         if isinstance(frame, wire.End):
-            if frame.outcome is not None and frame.outcome not in self.service.outcomes:
-                raise ProtocolError("unknown outcome code", code="bad_field")
-            return sb.counsellor_end(conn, frame.chat_id, frame.outcome, now)
+            # A code no longer in the list (a supervisor changed it while the workspace
+            # showed the old one) must not keep the chat open: the counsellor's page has
+            # already told the seeker it ended. It ends, with no outcome recorded.
+            outcome = frame.outcome if frame.outcome in self.service.outcomes else None
+            return sb.counsellor_end(conn, frame.chat_id, outcome, now)
         if isinstance(frame, wire.Requeue):
             return sb.counsellor_requeue(conn, frame.chat_id, now)
         if isinstance(frame, wire.TransferTo):
@@ -507,12 +510,19 @@ class Hub:
             ):
                 conn.close(CLOSE_SIGNED_OUT, "signed out")
 
+    def hand_back(self, account_id: int) -> None:
+        """The account's chats cannot go on (disabled, or its password was reset and its
+        identity key with it): a pending offer and its open chats go back to the front
+        of their queues now, not after a grace period (``Switchboard.counsellor_removed``).
+        Closing its connections is the caller's part."""
+        self.run(self.switchboard.counsellor_removed(account_id, self.clock()))
+
     def take_off_duty(self, account_id: int) -> None:
         """The account was disabled: no offer from now on (a pending one goes back to
         the front of its queue), its open chats end at once with their seekers at the
         front of the queue, and its staff connections close with 4001."""
         self._off_duty.add(account_id)
-        self.run(self.switchboard.counsellor_removed(account_id, self.clock()))
+        self.hand_back(account_id)
         self.end_sessions(account_id=account_id)
 
     async def _session_loop(self) -> None:

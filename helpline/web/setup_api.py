@@ -41,7 +41,7 @@ SETUP_PATH = "/staff/setup"
 TOKEN_BYTES = 32
 
 FIRST_START_HINT = """\
-No staff accounts yet. Open this link within {minutes} minutes to create the first
+No staff accounts yet. Open this link within {within} to create the first
 supervisor (it works once; behind a reverse proxy use your public address instead of
 {origin}):
 
@@ -93,7 +93,7 @@ async def first_start(app: web.Application) -> None:
     app[SETUP] = setup
     print(
         FIRST_START_HINT.format(
-            minutes=int(config.setup_token_ttl_s // 60),
+            within=_minutes(config.setup_token_ttl_s),
             origin=_local_origin(config.host, config.port),
             path=SETUP_PATH,
             token=setup.token,
@@ -101,6 +101,11 @@ async def first_start(app: web.Application) -> None:
         ),
         flush=True,
     )
+
+
+def _minutes(seconds: float) -> str:
+    minutes = max(1, int(seconds // 60))
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
 
 def _local_origin(host: str, port: int) -> str:

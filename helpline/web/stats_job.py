@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 
 class StatsJob:
-    __slots__ = ("_clock", "_config", "_database", "_lock", "_task")
+    __slots__ = ("_clock", "_config", "_database", "_lock", "_running", "_task")
 
     def __init__(self, database: Database, config: Config, clock: Callable[[], float]) -> None:
         self._database = database
@@ -40,6 +40,7 @@ class StatsJob:
         # One run at a time in this process (the periodic one and a test's): the
         # database keeps several processes apart, this keeps runs from queueing up.
         self._lock = asyncio.Lock()
+        self._running: asyncio.Future[RollUp] | None = None
 
     async def run_once(self, now: float | None = None) -> RollUp:
         """Fold and delete as of ``now`` (default: the clock). StoreError if it fails."""
@@ -58,11 +59,19 @@ class StatsJob:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._running is not None:
+            # A roll-up cut off inside its transaction could leave SQLite's write lock
+            # held until the process ends: it finishes first (it is short).
+            with contextlib.suppress(StoreError):
+                await self._running
+            self._running = None
 
     async def _run(self) -> None:
         while True:
             try:
-                done = await self.run_once()
+                self._running = asyncio.ensure_future(self.run_once())
+                done = await asyncio.shield(self._running)
+                self._running = None
             except StoreError as exc:
                 log.warning("statistics roll-up failed: %s", exc.code)
             else:

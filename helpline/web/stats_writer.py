@@ -27,11 +27,12 @@ STATS_BATCH = 500  # statistics rows written in one transaction at most
 
 
 class StatsWriter:
-    __slots__ = ("_database", "_queue", "dropped")
+    __slots__ = ("_database", "_queue", "_writing", "dropped")
 
     def __init__(self, database: Database) -> None:
         self._database = database
         self._queue: asyncio.Queue[ChatSummary] = asyncio.Queue(maxsize=STATS_QUEUE_MAX)
+        self._writing: asyncio.Future[None] | None = None
         self.dropped = 0
 
     def put(self, summary: ChatSummary) -> None:
@@ -42,13 +43,24 @@ class StatsWriter:
             self.dropped += 1
 
     async def run(self) -> None:
-        """Write rows as they come, in batches, until cancelled."""
+        """Write rows as they come, in batches, until cancelled.
+
+        A write is shielded from the cancellation: cut off inside its transaction, the
+        database connection could keep SQLite's write lock until the process ends, and
+        the rows :meth:`flush` writes at shutdown would find the database locked.
+        """
         while True:
             batch = [await self._queue.get()]
-            await self._write(self._take(batch))
+            self._writing = asyncio.ensure_future(self._write(self._take(batch)))
+            await asyncio.shield(self._writing)
+            self._writing = None
 
     async def flush(self) -> None:
-        """Write what is still waiting (at shutdown)."""
+        """Write what is still waiting (at shutdown, once :meth:`run` was cancelled),
+        after the write that was under way, if any."""
+        if self._writing is not None:
+            await self._writing
+            self._writing = None
         while not self._queue.empty():
             await self._write(self._take([]))
 

@@ -408,3 +408,24 @@ def test_a_counsellor_taken_off_duty_hands_everything_back_at_once() -> None:
     offer = colleague.offer_in(colleague.effects)
     assert h.sb._chats[offer.chat_id].seeker.token == first.token
     assert h.sb.counsellor_removed(gone.id, h.now) == []  # once only
+
+
+def test_a_stopping_server_records_what_it_cuts_short() -> None:
+    """Every waiting or offered seeker and every open chat gets a statistics row, so
+    that a restart leaves no request uncounted."""
+    h = Harness(languages=("en",))
+    alice = h.counsellor(("en",), username="alice", available=True)
+    chatting_seeker = h.seeker("en")
+    alice.take(chatting_seeker.effects)
+    bob = h.counsellor(("en",), username="bob", available=True)
+    offered = h.seeker("en")
+    bob.offer_in(offered.effects)
+    h.seeker("en")  # waiting
+    left = h.seeker("en")
+    left.leave()  # already recorded: not again
+    rows = [e.summary for e in h.sb.shutdown(h.now) if isinstance(e, RecordChat)]
+    assert sorted((r.end_reason, r.answered_minute is not None) for r in rows) == [
+        ("server_stopped", False),
+        ("server_stopped", False),
+        ("server_stopped", True),
+    ]

@@ -230,6 +230,7 @@ async def test_a_password_reset_ends_sessions_and_drops_the_key(server: RunningS
     assert status == 200, body
     assert body["key"] is None
     assert await staff.closed_with() == 4001
+    assert account.id not in server.hub.switchboard.counsellor_ids()  # chats handed back
     secret = await login_secret(server.http, "ida", PASSWORD)
     status, _ = await Caller(server, {"Origin": server.http}).call(
         "POST", "/api/login", {"username": "ida", "secret": secret}

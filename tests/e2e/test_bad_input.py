@@ -16,6 +16,7 @@ import aiohttp
 import pytest
 import websockets
 
+from helpline.web.keys import DATABASE
 from tests.e2e.conftest import PASSWORD, RunningServer, ServerFactory
 from tests.e2e.raw import RawPeer, login, login_secret
 
@@ -397,11 +398,23 @@ async def test_the_salt_endpoint_has_a_global_budget(
             assert response.status in (400, 429)
 
 
-async def test_end_with_an_unknown_outcome(
-    small_server: RunningServer, bystanders: Bystanders
+async def test_end_with_an_unknown_outcome_still_ends_the_chat(
+    small_server: RunningServer,
 ) -> None:
-    await bystanders.staff.send(type="end", chat_id=bystanders.chat_id, outcome="made_up")
-    assert await bystanders.staff.error() == "bad_field"
+    """A code not (or no longer) in the outcome list: the chat ends all the same (the
+    workspace has told the seeker so already), and no outcome is recorded."""
+    chat = await open_chat(small_server, "ender", "de")
+    await chat.staff.send(type="end", chat_id=chat.chat_id, outcome="made_up")
+    ended = await chat.staff.recv("chat_ended")
+    assert ended["chat_id"] == chat.chat_id
+    for _ in range(100):
+        rows = await small_server.app[DATABASE].chat_stats.list_all()
+        if rows:
+            break
+        await asyncio.sleep(0.02)
+    assert [row.outcome for row in rows] == [None]
+    await chat.seeker.close()
+    await chat.staff.close()
 
 
 async def test_staff_frames_with_wrong_fields(

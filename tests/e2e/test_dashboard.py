@@ -353,7 +353,9 @@ class BusyHour:
                     "p90_wait_s": percentile(waits, Fraction(9, 10)),
                     "answered": len(waits),
                     "abandoned": gave_up,
-                    "service_level": within / (len(waits) + gave_up) if waits or gave_up else None,
+                    "service_level": round(within / (len(waits) + gave_up), 4)
+                    if waits or gave_up
+                    else None,
                     "active": self.active(lang),
                     "available": sum(1 for c in staff if c.dashboard_status() == "available"),
                     "busy": sum(1 for c in staff if c.dashboard_status() == "busy"),

@@ -20,8 +20,11 @@ import aiohttp
 from helpline.core.history import hour_of
 from helpline.core.staff import Role
 from helpline.core.stats import ChatSummary
+from helpline.store import Database
+from helpline.web.app import start
 from helpline.web.keys import DATABASE
 from helpline.web.stats_job import STATS_JOB
+from tests.e2e import conftest as e2e
 from tests.e2e.conftest import PASSWORD, RunningServer, ServerFactory
 from tests.e2e.raw import RawPeer, login
 
@@ -452,3 +455,38 @@ def assert_protected(
             ]
             assert not values or len(values) >= 2, shown_totals
             assert not values or sum(values) >= 5, shown_totals
+
+
+async def test_a_language_is_read_as_its_queue_code(server: RunningServer) -> None:
+    """``EN`` is the queue ``en`` (codes are kept in lower case); a code without a
+    queue is refused rather than answered with a table of zeros."""
+    cookie = await signed_in(server, "sam")
+    await record(server, [answered(time.time(), 10) for _ in range(6)])
+    day = datetime.now(UTC).date().isoformat()
+    upper = await history(server, cookie, period="day", date=day, language="EN")
+    lower = await history(server, cookie, period="day", date=day, language="en")
+    assert upper == lower
+    assert upper["total"]["requests"] == 6
+    status, _, text = await get(server, HISTORY, cookie, period="day", date=day, language="xx")
+    assert (status, json.loads(text)["field"]) == (400, "language")
+
+
+async def test_a_seeker_waiting_when_the_server_stops_is_counted(tmp_path: Path) -> None:
+    """A restart must not make requests vanish from the history: a seeker still waiting
+    when the server stops is recorded (``server_stopped``) before it goes."""
+    config = e2e.test_config(tmp_path)
+    runner = await start(config)
+    try:
+        seeker = await RawPeer.seeker(f"ws://{config.host}:{config.port}")
+        await seeker.send(type="join", language="en")
+        await seeker.recv("welcome")
+    finally:
+        await runner.cleanup()
+    database = await Database.open(config.effective_database_url)
+    try:
+        rows = await database.chat_stats.list_all()
+    finally:
+        await database.close()
+    assert [(r.language, r.end_reason, r.answered_minute) for r in rows] == [
+        ("en", "server_stopped", None)
+    ]

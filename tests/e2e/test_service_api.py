@@ -313,8 +313,8 @@ async def test_a_bad_service_file_stops_the_start(
     path = service_file(tmp_path, queues={"en": {"hours": {"mon": [["17:00", "09:00"]]}}})
     with pytest.raises(ConfigError, match=r"queues\.en\.hours\.mon\[0\]"):
         await server_factory(service_file=path)
-    path = service_file(tmp_path, queues={"sv": {}})
-    with pytest.raises(ConfigError, match=r"queues\.sv"):
+    path = service_file(tmp_path, queues={"SV": {}})
+    with pytest.raises(ConfigError, match=r"queues\.SV"):
         await server_factory(service_file=path)
 
 
