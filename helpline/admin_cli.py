@@ -220,6 +220,9 @@ async def account_action(
             print(f"changed {account.username!r}: {detail.split(': ', 1)[1]}")
         elif args.account_command in ("disable", "enable"):
             disabled = args.account_command == "disable"
+            if disabled == account.disabled:  # nothing to do, and nothing for the audit log
+                print(f"{account.username!r} is already {args.account_command}d")
+                return 0
             try:
                 await database.accounts.set_disabled(account.id, disabled)
             except StoreError as exc:

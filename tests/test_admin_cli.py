@@ -58,6 +58,9 @@ def test_account_edit_disable_enable(
     assert "disabled" in listing
     assert "no key" in listing
     assert run(["account", "enable", "alice"], db_url, monkeypatch) == 0
+    capsys.readouterr()
+    assert run(["account", "enable", "alice"], db_url, monkeypatch) == 0  # a no-op
+    assert "already enabled" in capsys.readouterr().out
     assert [action for actor, action, _ in entries(db_url)] == [
         "staff.enable",
         "staff.disable",

@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 MAX_SUBSCRIBERS = 100  # open event streams at once, all supervisors together
+MAX_PER_SESSION = 20  # open event streams of one staff session (its tabs)
 SUBSCRIBER_BACKLOG = 32  # events queued for one stream; a stream further behind is ended
 KEEP_ALIVE_S = 15.0  # a comment line after this much silence keeps proxies from timing out
 ERROR_LOG_S = 600.0  # a failing step is logged at most this often
@@ -56,9 +57,10 @@ RETRY_MS = 3000  # the EventSource's reconnection delay after the stream ends
 class Subscriber:
     """One open event stream: what it has still to write, and whether it must end."""
 
-    __slots__ = ("ended", "messages", "wake")
+    __slots__ = ("ended", "messages", "session", "wake")
 
-    def __init__(self) -> None:
+    def __init__(self, session: str = "") -> None:
+        self.session = session  # the staff session's token: streams per session are bounded
         self.messages: deque[bytes] = deque()
         self.wake = asyncio.Event()
         self.ended = False
@@ -166,11 +168,15 @@ class Dashboard:
         for subscriber in list(self.subscribers):
             subscriber.push(message)
 
-    def subscribe(self) -> Subscriber:
-        """A new stream, primed with the whole state; 503 ``busy`` beyond the bound."""
+    def subscribe(self, session: str = "") -> Subscriber:
+        """A new stream, primed with the whole state; 503 ``busy`` beyond the bound, or
+        beyond MAX_PER_SESSION for one session (so that one supervisor's tabs cannot
+        take every place)."""
         if len(self.subscribers) >= MAX_SUBSCRIBERS:
             raise ApiError(503, "busy", retry_after_s=30)
-        subscriber = Subscriber()
+        if sum(1 for s in self.subscribers if s.session == session) >= MAX_PER_SESSION:
+            raise ApiError(503, "busy", retry_after_s=30)
+        subscriber = Subscriber(session)
         self.subscribers.add(subscriber)
         if self.latest is None:
             try:
@@ -256,7 +262,7 @@ async def dashboard_now(request: web.Request) -> web.Response:
 async def dashboard_events(request: web.Request) -> web.StreamResponse:
     await supervisor(request)
     dashboard = request.app[DASHBOARD]
-    subscriber = dashboard.subscribe()
+    subscriber = dashboard.subscribe(request.cookies.get(SESSION_COOKIE, ""))
     try:
         response = web.StreamResponse(
             headers={

@@ -578,3 +578,22 @@ async def test_event_streams_are_bounded(
         assert (await next_event(first))[0] == "dashboard"
         status, body = await get_json(server, "/api/admin/dashboard/events", cookie)
         assert (status, body["error"]) == (503, "busy")
+
+
+async def test_one_session_cannot_take_every_stream(
+    server_factory: ServerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A supervisor's many tabs hit the bound of their own session; a colleague still
+    gets a stream."""
+    monkeypatch.setattr(web_dashboard, "MAX_PER_SESSION", 1)
+    server = await server_factory(dashboard_interval_s=0.05)
+    cookie = await supervisor_cookie(server)
+    await server.add_staff("sam", ("en",), role=Role.SUPERVISOR)
+    colleague = await login(server.http, "sam", PASSWORD)
+    async with event_stream(server, cookie) as (one, _):
+        assert one == 200
+        status, body = await get_json(server, "/api/admin/dashboard/events", cookie)
+        assert (status, body["error"]) == (503, "busy")
+        async with event_stream(server, colleague) as (other, stream):
+            assert other == 200
+            assert (await next_event(stream))[0] == "dashboard"
