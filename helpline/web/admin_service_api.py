@@ -67,13 +67,9 @@ def queue_view(service: Service, code: str, now: float) -> dict[str, object]:
 
 
 def settings_view(service: Service) -> dict[str, object]:
-    return {
-        "time_zone": service.time_zone_name,
-        "quick_exit_url": service.quick_exit_url,
-        "transcripts": service.transcripts,
-        "feedback": service.feedback,
-        "outcomes": list(service.outcomes),
-    }
+    """The top-level settings the staff pages change: those of the stored document."""
+    document = to_document(service)
+    return {name: document[name] for name in SETTINGS_FIELDS}
 
 
 def _reparse(request: web.Request, document: dict[str, Any], prefix: str) -> Service:

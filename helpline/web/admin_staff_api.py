@@ -256,11 +256,9 @@ async def reset_password(request: web.Request) -> web.Response:
     await database.accounts.reset_login_secret(
         target.id, password_hash, KdfParams(salt, iterations)
     )
-    hub = request.app[HUB]
-    hub.hand_back(target.id)  # its key goes below: its open chats cannot go on
-    hub.end_sessions(account_id=target.id)
+    # Its key goes below: its open chats cannot go on, and the core forgets it.
+    request.app[HUB].take_off_duty(target.id)
     dropped = await request.app[TRUST].drop(target.id)
-    hub.recheck_staff([target.id])
     detail = f"{target.username}: password reset, every session ended"
     if dropped is not None:
         detail += f"; identity key {certs.fingerprint(dropped.ik)} dropped"

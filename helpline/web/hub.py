@@ -132,9 +132,6 @@ class Hub:
         self.tickets: TicketStore = MemoryTickets() if tickets is None else tickets
         self.switchboard = Switchboard(core_settings(config, tuple(self.service.queues)))
         self.service_check: Callable[[], Awaitable[None]] | None = None
-        # Accounts disabled while this process runs (at most one entry per account):
-        # the gate's re-checks must not let them take chats while their sockets close.
-        self._off_duty: set[int] = set()
         self._max_payload_bytes = config.max_payload_bytes
         # Frames queued on connections in this turn of the loop, written at its end.
         self._outgoing = Outgoing()
@@ -428,7 +425,6 @@ class Hub:
     def staff_connected(self, conn: Connection, account: StaffAccount) -> None:
         now = self.clock()
         self._staff_accounts[conn.id] = account.id
-        self._off_duty.discard(account.id)  # signed in again: enabled since
         # The core offers chats only to accounts the gate allows (a valid key): decided
         # here, before the core can match anyone to this connection.
         allowed = self.chat_gate is None or self.chat_gate(account.id, now) is None
@@ -443,7 +439,7 @@ class Hub:
         now = self.clock()
         wanted = self.switchboard.counsellor_ids() if account_ids is None else account_ids
         for account_id in wanted:
-            allowed = account_id not in self._off_duty and self.chat_gate(account_id, now) is None
+            allowed = self.chat_gate(account_id, now) is None
             self.run(self.switchboard.counsellor_allowed(account_id, allowed, now))
 
     def _refusal(self, conn: ConnId, now: float) -> str | None:
@@ -510,19 +506,14 @@ class Hub:
             ):
                 conn.close(CLOSE_SIGNED_OUT, "signed out")
 
-    def hand_back(self, account_id: int) -> None:
-        """The account's chats cannot go on (disabled, or its password was reset and its
-        identity key with it): a pending offer and its open chats go back to the front
-        of their queues now, not after a grace period (``Switchboard.counsellor_removed``).
-        Closing its connections is the caller's part."""
-        self.run(self.switchboard.counsellor_removed(account_id, self.clock()))
-
     def take_off_duty(self, account_id: int) -> None:
-        """The account was disabled: no offer from now on (a pending one goes back to
-        the front of its queue), its open chats end at once with their seekers at the
-        front of the queue, and its staff connections close with 4001."""
-        self._off_duty.add(account_id)
-        self.hand_back(account_id)
+        """The account was disabled, or its password reset (and its identity key with
+        it): its chats cannot go on. A pending offer and its open chats go back to the
+        front of their queues now, not after a grace period, the core forgets it
+        (``Switchboard.counsellor_removed``), and its staff connections close with 4001.
+        Its sessions are gone from the database already, so it cannot come back: a
+        socket that was opening meanwhile looks its session up again once open."""
+        self.run(self.switchboard.counsellor_removed(account_id, self.clock()))
         self.end_sessions(account_id=account_id)
 
     async def _session_loop(self) -> None:

@@ -65,8 +65,8 @@ from tests.browser.test_workspace import seeker_waiting
 from tests.browser.workspace import sign_in
 from tests.e2e.conftest import PASSWORD, RunningServer, ServerFactory
 from tests.e2e.raw import RawPeer
-from tests.web.conftest import raw, signed_in
-from tests.web.test_totp import code_at, secret_of
+from tests.web.conftest import raw
+from tests.web.test_totp import code_at, enrolled
 
 WIDTHS = (360, 1280)
 
@@ -594,16 +594,7 @@ async def test_signing_in_with_the_second_factor(
     server_factory: ServerFactory, new_page: PageFactory
 ) -> None:
     server = await server_factory()
-    person = await signed_in(server, "boss", role=Role.SUPERVISOR)
-    login = await secret_of(server, "boss")
-    status, answer = await person.request("POST", "/api/totp/enrol", {"secret": login})
-    assert status == 200, answer
-    assert isinstance(answer, dict)
-    secret = answer["secret"]
-    status, answer = await person.request(
-        "POST", "/api/totp/confirm", {"secret": login, "code": code_at(secret)}
-    )
-    assert status == 200, answer
+    _, secret = await enrolled(server, "boss", Role.SUPERVISOR)
 
     page = await new_page(width=360)
     await page.goto(f"{server.http}/staff/supervisor")

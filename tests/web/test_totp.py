@@ -8,6 +8,7 @@ import time
 import pyotp
 import pytest
 
+from helpline.core.staff import Role
 from helpline.errors import AuthError
 from helpline.web import totp
 from helpline.web.keys import DATABASE
@@ -27,9 +28,11 @@ async def secret_of(server: RunningServer, username: str) -> str:
     return await login_secret(server.http, username, PASSWORD)
 
 
-async def enrolled(server: RunningServer, username: str) -> tuple[StaffSession, str]:
+async def enrolled(
+    server: RunningServer, username: str, role: Role = Role.COUNSELLOR
+) -> tuple[StaffSession, str]:
     """An account with TOTP on, confirmed with the current step's code; (session, secret)."""
-    person = await signed_in(server, username)
+    person = await signed_in(server, username, role=role)
     login = await secret_of(server, username)
     status, answer = await person.request("POST", "/api/totp/enrol", {"secret": login})
     assert status == 200, answer
