@@ -34,6 +34,7 @@ from helpline.config import Config
 from helpline.core.staff import Role
 from helpline.errors import HelplineError
 from helpline.store import Database
+from helpline.store.accounts import username_problem
 from helpline.store.canned import CannedResponse, acceptable
 from helpline.store.models import CANNED_TEXT_MAX, CANNED_TITLE_MAX, USERNAME_MAX
 from helpline.store.passwords import hash_secret
@@ -208,10 +209,9 @@ def _read_password(stdin: TextIO) -> str:
 
 
 def _check_username(username: str) -> str:
-    if not 1 <= len(username) <= USERNAME_MAX:
-        raise UsageError(f"the username must have 1 to {USERNAME_MAX} characters")
-    if not username.isprintable() or any(c.isspace() for c in username):
-        raise UsageError("the username must not contain spaces or control characters")
+    problem = username_problem(username)
+    if problem is not None:
+        raise UsageError(problem)
     return username
 
 

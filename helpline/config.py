@@ -17,6 +17,7 @@ from typing import Any
 from crypto.encoding import b64u_decode
 from crypto.errors import CryptoError
 from helpline.errors import ConfigError
+from helpline.langtag import is_tag
 
 DEFAULT_DATA_DIR = Path("var")
 KDF_ITERATIONS_MIN = 1000
@@ -134,7 +135,7 @@ class Config:
         if not self.languages:
             raise ConfigError("at least one language queue is needed")
         for code in self.languages:
-            if not _is_language_code(code):
+            if not is_tag(code):  # BCP 47 in normal form, as a queue added at run time
                 raise ConfigError(f"bad language code: {code!r}")
         if self.max_capacity < 1:
             raise ConfigError("max_capacity must be at least 1")
@@ -188,12 +189,6 @@ class Config:
     def development(self) -> bool:
         """No organisation key configured: the server makes and uses a development key."""
         return not self.org_public_key
-
-
-def _is_language_code(code: str) -> bool:
-    return 2 <= len(code) <= 16 and all(
-        c.isascii() and (c.islower() or c.isdigit() or c == "-") for c in code
-    )
 
 
 _BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}

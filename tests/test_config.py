@@ -34,6 +34,13 @@ def test_out_of_range_settings_stop_the_start(name: str, value: str) -> None:
         Config.from_env({f"HELPLINE_{name}": value})
 
 
+@pytest.mark.parametrize("languages", ["en,english", "en,EN", "en,pt_br", "x"])
+def test_queue_codes_are_language_tags_in_normal_form(languages: str) -> None:
+    with pytest.raises(ConfigError, match="bad language code"):
+        Config.from_env({"HELPLINE_LANGUAGES": languages})
+    assert Config.from_env({"HELPLINE_LANGUAGES": "en,pt-br,sr-latn"}).languages[1] == "pt-br"
+
+
 def test_settings_within_range_are_taken() -> None:
     config = Config.from_env(
         {

@@ -8,8 +8,8 @@
 // Endpoints (docs/protocol.md §6.7): GET/POST /api/admin/staff, POST
 // /api/admin/staff/{id}, POST /api/admin/staff/{id}/password.
 
-import { SALT_BYTES, b64uEncode, checkIterations, derivePasswordKeys, nacl } from '/static/crypto/hlp1.mjs';
-import { minimumIterations } from './auth.mjs';
+import { checkIterations } from '/static/crypto/hlp1.mjs';
+import { PASSWORD_MIN, USERNAME_MAX, minimumIterations, newLoginSecret, usernameRefused } from './auth.mjs';
 import { el } from './dom.mjs';
 import { A, keyStateText, queueLabel } from './admin-strings.mjs';
 import {
@@ -29,9 +29,7 @@ import {
   uid,
 } from './admin-forms.mjs';
 
-/** The CLI's minimum (helpline/cli.py PASSWORD_MIN). */
-export const PASSWORD_MIN = 8;
-const USERNAME_MAX = 64;
+export { PASSWORD_MIN, newLoginSecret };
 
 /** Problems with a new password typed twice, as [{field, message}]. */
 export function checkNewPassword(password, again) {
@@ -42,24 +40,7 @@ export function checkNewPassword(password, again) {
 
 /** Problems with a username before it is sent (the server checks again). */
 export function checkUsername(username) {
-  if (!username || username.length > USERNAME_MAX || /\s/.test(username)) return [{ field: 'username', message: A.usernameBad }];
-  return [];
-}
-
-/**
- * {salt, secret, iterations} for a new password: a random 16-byte salt, the login
- * secret PBKDF2 derives from it (crypto/js/password.mjs), base64url. The wrapping key
- * is wiped unused: the account's identity key is made by its owner's browser.
- */
-export async function newLoginSecret(password, iterations, random = nacl.randomBytes) {
-  const salt = random(SALT_BYTES);
-  const keys = await derivePasswordKeys(password, salt, iterations);
-  try {
-    return { salt: b64uEncode(salt), secret: b64uEncode(keys.loginSecret), iterations };
-  } finally {
-    keys.loginSecret.fill(0);
-    keys.wrappingKey.fill(0);
-  }
+  return usernameRefused(username) ? [{ field: 'username', message: A.usernameBad }] : [];
 }
 
 /** Field messages for answers without one. */

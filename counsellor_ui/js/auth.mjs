@@ -5,6 +5,7 @@
 
 import {
   PBKDF2_ITERATIONS,
+  SALT_BYTES,
   b64uDecode,
   b64uEncode,
   checkIterations,
@@ -50,6 +51,34 @@ export function wipeKeys(keys) {
   if (!keys) return;
   keys.loginSecret.fill(0);
   keys.wrappingKey.fill(0);
+}
+
+/** An account's password and username limits, as the server's (helpline/cli.py
+ *  PASSWORD_MIN, helpline/store/accounts.py username_problem); the server checks again. */
+export const PASSWORD_MIN = 8;
+export const PASSWORD_MAX = 1024;
+export const USERNAME_MAX = 64;
+
+/** Whether a new account's username breaks the server's rule (length, no spaces or
+ *  control characters). */
+export function usernameRefused(username) {
+  return !username || username.length > USERNAME_MAX || /[\s\p{C}]/u.test(username);
+}
+
+/**
+ * {salt, secret, iterations} for a new password (a new account, a reset, the first
+ * supervisor): a random 16-byte salt and the login secret PBKDF2 derives from it
+ * (crypto/js/password.mjs), base64url. Only these go to the server; the wrapping key is
+ * wiped unused, as the account's identity key is made by its owner's browser.
+ */
+export async function newLoginSecret(password, iterations, random = nacl.randomBytes) {
+  const salt = random(SALT_BYTES);
+  const keys = await derivePasswordKeys(password, salt, iterations);
+  try {
+    return { salt: b64uEncode(salt), secret: b64uEncode(keys.loginSecret), iterations };
+  } finally {
+    wipeKeys(keys);
+  }
 }
 
 /** Equal bytes, in constant time. */

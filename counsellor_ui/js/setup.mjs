@@ -8,15 +8,12 @@
 // random, only the secret is sent, with the token, to POST /api/setup, which signs the
 // new supervisor in. Then the supervision page opens.
 
-import { CryptoError, SALT_BYTES, b64uEncode, checkIterations, derivePasswordKeys, nacl } from '/static/crypto/hlp1.mjs';
+import { CryptoError, checkIterations } from '/static/crypto/hlp1.mjs';
 import { Api, ApiError } from './api.mjs';
-import { minimumIterations, wipeKeys } from './auth.mjs';
+import { PASSWORD_MAX, PASSWORD_MIN, minimumIterations, newLoginSecret, usernameRefused } from './auth.mjs';
 import { $, showError } from './dom.mjs';
 import { T } from './supervisor-strings.mjs';
 
-export const PASSWORD_MIN = 8; // helpline/cli.py PASSWORD_MIN
-export const PASSWORD_MAX = 1024;
-export const USERNAME_MAX = 64;
 export const SUPERVISION_URL = '/staff/supervisor';
 
 /**
@@ -24,7 +21,7 @@ export const SUPERVISION_URL = '/staff/supervisor';
  * this only saves a slow key derivation for input it would refuse.
  */
 export function checkSetupForm(username, password, again) {
-  if (!username || username.length > USERNAME_MAX || /[\s\p{C}]/u.test(username)) return { field: 'username', message: T.setupUsername };
+  if (usernameRefused(username)) return { field: 'username', message: T.setupUsername };
   if (password.length < PASSWORD_MIN) return { field: 'password', message: T.setupPasswordShort(PASSWORD_MIN) };
   if (password.length > PASSWORD_MAX) return { field: 'password', message: T.setupPasswordLong(PASSWORD_MAX) };
   if (password !== again) return { field: 'password2', message: T.setupPasswordsDiffer };
@@ -38,13 +35,8 @@ export function tokenFrom(hash) {
 }
 
 /** The request body for POST /api/setup (the password is never in it). */
-export async function setupBody(token, username, password, salt, iterations) {
-  const keys = await derivePasswordKeys(password, salt, iterations);
-  try {
-    return { token, username, salt: b64uEncode(salt), secret: b64uEncode(keys.loginSecret), iterations };
-  } finally {
-    wipeKeys(keys);
-  }
+export async function setupBody(token, username, password, iterations, random = undefined) {
+  return { token, username, ...(await newLoginSecret(password, iterations, random)) };
 }
 
 const FIELDS = { username: 'setup-username', password: 'setup-password', password2: 'setup-password2' };
@@ -107,7 +99,7 @@ async function submit() {
   $('setup-progress').textContent = T.setupWorking;
   try {
     const checked = checkIterations(iterations, await minimumIterations(api));
-    const body = await setupBody(token, username, password, nacl.randomBytes(SALT_BYTES), checked);
+    const body = await setupBody(token, username, password, checked);
     $('setup-password').value = '';
     $('setup-password2').value = '';
     await api.post('/api/setup', body);

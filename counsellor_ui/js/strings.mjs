@@ -174,6 +174,8 @@ export function formatDate(unixSeconds) {
   return new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'long', year: 'numeric' }).format(new Date(unixSeconds * 1000));
 }
 
-export function formatClock(unixSeconds) {
-  return new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' }).format(new Date(unixSeconds * 1000));
+export function formatClock(unixSeconds, { seconds = false } = {}) {
+  const options = { hour: '2-digit', minute: '2-digit' };
+  if (seconds) options.second = '2-digit';
+  return new Intl.DateTimeFormat(undefined, options).format(new Date(unixSeconds * 1000));
 }

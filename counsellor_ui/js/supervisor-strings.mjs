@@ -2,7 +2,7 @@
 // only for now; a catalogue can replace this module later), with the small formatting
 // helpers that go with them. The workspace's own texts are in strings.mjs.
 
-import { duration } from './strings.mjs';
+import { duration, formatClock } from './strings.mjs';
 
 export const T = {
   title: 'Helpline supervision',
@@ -147,10 +147,7 @@ export function countText(count, minCount = 5) {
 }
 
 /** Clock time "14:05" (or with seconds) in the reader's language. */
-export function clock(unixSeconds, { seconds = false } = {}) {
-  const options = { hour: '2-digit', minute: '2-digit' };
-  if (seconds) options.second = '2-digit';
-  return new Intl.DateTimeFormat(undefined, options).format(new Date(unixSeconds * 1000));
-}
+/** A time of day in the browser's locale (strings.mjs formatClock). */
+export const clock = formatClock;
 
 export { duration };

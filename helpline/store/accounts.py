@@ -17,7 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from helpline.core.staff import Role, StaffAccount
 from helpline.errors import StoreError
 from helpline.store._base import Transactions
-from helpline.store.models import KDF_SALT_BYTES, identity_keys, staff_accounts, staff_sessions
+from helpline.store.models import (
+    KDF_SALT_BYTES,
+    USERNAME_MAX,
+    identity_keys,
+    staff_accounts,
+    staff_sessions,
+)
 
 #: The PBKDF2 iteration count when a caller gives none (crypto.password.PBKDF2_ITERATIONS).
 DEFAULT_KDF_ITERATIONS = 600_000
@@ -39,6 +45,16 @@ _ACCOUNT_COLUMNS = (
     staff_accounts.c.capacity,
     staff_accounts.c.disabled,
 )
+
+
+def username_problem(username: object) -> str | None:
+    """Why ``username`` cannot be an account's name, or None: one rule for the staff
+    pages, the first start and the CLI."""
+    if not isinstance(username, str) or not 1 <= len(username) <= USERNAME_MAX:
+        return f"A username has 1 to {USERNAME_MAX} characters."
+    if not username.isprintable() or any(c.isspace() for c in username):
+        return "A username has no spaces or control characters."
+    return None
 
 
 def fold_username(username: str) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Collection
 from helpline.config import KDF_ITERATIONS_MAX, Config
 from helpline.core.staff import Role
 from helpline.service import Service, SettingError
-from helpline.store.models import USERNAME_MAX
+from helpline.store.accounts import username_problem
 from helpline.web.api import ApiError, Body
 
 MAX_LANGUAGES = 32  # a counsellor's languages (the wire's limit on a status frame)
@@ -29,15 +29,6 @@ def setting_refused(exc: SettingError, prefix: str = "") -> ApiError:
     problem = exc.problem
     message = problem[:1].upper() + problem[1:]
     return bad(field, message if message.endswith(".") else message + ".")
-
-
-def username_problem(username: object) -> str | None:
-    """Why ``username`` cannot be an account's name, or None (the CLI's rule)."""
-    if not isinstance(username, str) or not 1 <= len(username) <= USERNAME_MAX:
-        return f"A username has 1 to {USERNAME_MAX} characters."
-    if not username.isprintable() or any(c.isspace() for c in username):
-        return "A username has no spaces or control characters."
-    return None
 
 
 def check_username(body: Body) -> str:

@@ -516,6 +516,24 @@ class Hub:
         self.run(self.switchboard.counsellor_removed(account_id, self.clock()))
         self.end_sessions(account_id=account_id)
 
+    async def _session_ended(self, conn: Connection) -> None:
+        """A staff connection's session is gone. If its account was disabled (from the
+        CLI, or by another process), it is taken off duty as a disable on the staff
+        pages does it: its chats go back to the queue now rather than wait out a
+        grace period for someone who cannot come back. Otherwise (signed out, idle)
+        the connection closes and its chats wait for it as for any dropped one."""
+        account_id = self._staff_accounts.get(conn.id)
+        if account_id is not None:
+            try:
+                found = await self.database.accounts.get(account_id)
+            except StoreError as exc:
+                log.warning("could not re-check a staff account: %s", exc.code)
+                found = None
+            if found is None or found.disabled:
+                self.take_off_duty(account_id)
+                return
+        conn.close(CLOSE_SIGNED_OUT, "session ended")
+
     async def _session_loop(self) -> None:
         """Re-check every open staff connection's session (idle expiry, an account
         disabled from the CLI in another process): a WebSocket must not outlive it."""
@@ -532,7 +550,7 @@ class Hub:
                     log.warning("could not re-check a staff session: %s", exc.code)
                     continue
                 if account is None or account.disabled:
-                    conn.close(CLOSE_SIGNED_OUT, "session ended")
+                    await self._session_ended(conn)
             self.recheck_staff()  # certificates expire as time passes
             if self.service_check is not None:
                 try:

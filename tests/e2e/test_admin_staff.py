@@ -258,14 +258,28 @@ async def test_a_supervisor_role_is_checked_on_every_request(server: RunningServ
 
 
 async def test_a_cli_disable_reaches_a_running_server(server_factory: ServerFactory) -> None:
-    server = await server_factory(session_check_s=0.2)
-    await server.add_staff("jo", ("en",))
+    """Disabled from the CLI in another process: at the next session check the server
+    takes the account off duty as the staff pages do, its chat back to the queue at
+    once (a grace of a minute would show otherwise)."""
+    server = await server_factory(session_check_s=0.2, resume_grace_s=60.0)
+    jo = await server.add_staff("jo", ("en",))
     staff = await RawPeer.staff(server.ws, server.http, await login(server.http, "jo", PASSWORD))
     await staff.recv("welcome")
+    await staff.send(type="status", status="available", languages=["en"])
+    seeker = await RawPeer.seeker(server.ws)
+    await seeker.send(type="join", language="en")
+    await seeker.recv("welcome")
+    offer = await staff.recv("offer")
+    await staff.send(type="accept", chat_id=offer["chat_id"])
+    await seeker.recv("matched")
     url = server.config.effective_database_url
     args = ["account", "disable", "jo", "--database-url", url]
     assert await asyncio.to_thread(cli_main, args) == 0
     assert await staff.closed_with(timeout=5) == 4001
+    requeued = await seeker.recv("requeued", timeout=5)
+    assert requeued["reason"] == "counsellor_lost"
+    assert jo.id not in server.hub.switchboard.counsellor_ids()
+    await seeker.close()
     [entry] = await server.app[DATABASE].audit.list()
     assert (entry.actor, entry.action, entry.detail) == ("cli", "staff.disable", "jo disabled")
 
